@@ -1,0 +1,30 @@
+"""The canonical request record as the ingest path builds it: a dict per request, batched
+into an Arrow table whose schema is derived from `warehouse.schema.REQUESTS_COLUMNS`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from warehouse.schema import REQUESTS_COLUMNS
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "DOUBLE": pa.float64(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+}
+
+REQUEST_SCHEMA: pa.Schema = pa.schema(
+    [pa.field(c.name, _ARROW_TYPES[c.sql_type]) for c in REQUESTS_COLUMNS]
+)
+
+# A record is a plain dict keyed by column name; missing keys are NULL. Timestamps are
+# integer microseconds since the epoch (UTC), which Arrow takes without conversion.
+Record = dict[str, Any]
+
+
+def records_to_table(records: list[Record]) -> pa.Table:
+    return pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)

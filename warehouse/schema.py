@@ -1,0 +1,65 @@
+"""The `requests` table: the one canonical record every convention is mapped onto.
+
+This column list is the single source of truth for the DDL (migrations), the Arrow schema
+the ingest path builds batches with (`ingest.record`) and the schema documentation
+(`docs/schema.md`, checked by a test).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    sql_type: str
+    doc: str
+
+
+REQUESTS_COLUMNS: tuple[Column, ...] = (
+    Column("request_id", "VARCHAR", "gateway/response id, else `trace_id:span_id`; unique"),
+    Column("trace_id", "VARCHAR", "hex trace id, when known"),
+    Column("span_id", "VARCHAR", "hex span id, when known"),
+    Column("parent_span_id", "VARCHAR", "hex parent span id, when known"),
+    Column("started_at", "TIMESTAMPTZ", "request start, UTC"),
+    Column("duration_ms", "DOUBLE", "total latency in milliseconds"),
+    Column("ttft_ms", "DOUBLE", "time to first token in milliseconds (NULL if not reported)"),
+    Column("provider", "VARCHAR", "canonical provider slug"),
+    Column("provider_raw", "VARCHAR", "provider as received"),
+    Column("model", "VARCHAR", "canonical model id `vendor/name`"),
+    Column("model_raw", "VARCHAR", "model as received (response model if known, else requested)"),
+    Column(
+        "finish_reason",
+        "VARCHAR",
+        "`stop`, `length`, `tool_calls`, `content_filter`, `error`, `cancelled`, `other`",
+    ),
+    Column("native_finish_reason", "VARCHAR", "finish reason as received"),
+    Column("input_tokens", "BIGINT", "all input tokens, including cache reads and writes"),
+    Column("output_tokens", "BIGINT", "all output tokens, including reasoning"),
+    Column("reasoning_tokens", "BIGINT", "reasoning tokens; NULL = not reported (never 0)"),
+    Column("cached_input_tokens", "BIGINT", "cache-read input tokens; NULL = not reported"),
+    Column("cache_write_tokens", "BIGINT", "cache-write input tokens; NULL = not reported"),
+    Column("tool_calls", "INTEGER", "tool calls in the response (NULL = unknown)"),
+    Column("status", "VARCHAR", "`ok` or `error`"),
+    Column(
+        "error_type",
+        "VARCHAR",
+        "`rate_limit`, `overloaded`, `server_error`, `timeout`, `connection`, `bad_response`, "
+        "`client_error`, `auth`, `context_length`, `content_policy`, `cancelled`, `other`",
+    ),
+    Column("http_status", "INTEGER", "HTTP status of the provider answer, when known"),
+    Column("app", "VARCHAR", "calling application; falls back to the resource's `service.name`"),
+    Column("user_id", "VARCHAR", "end user, when known"),
+    Column("session_id", "VARCHAR", "session or conversation, when known"),
+    Column("tenant", "VARCHAR", "tenant named by the ingest token, when auth is on"),
+    Column("source", "VARCHAR", "input path and convention that produced the row, e.g. `otlp:genai`"),
+    Column("ingested_at", "TIMESTAMPTZ", "when gatewatch stored the row"),
+)
+
+REQUESTS_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in REQUESTS_COLUMNS)
+
+
+def requests_ddl(table: str = "requests") -> str:
+    cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in REQUESTS_COLUMNS)
+    return f"CREATE TABLE {table} (\n    {cols},\n    PRIMARY KEY (request_id)\n)"
