@@ -28,8 +28,112 @@ def m001_requests(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX requests_started_at ON requests (started_at)")
 
 
+# The metric tables' count columns and the ratios derived from them. Shared with
+# `analytics.jobs.stats` so the tables and the views compute every ratio with the same
+# SQL; changing either needs a new migration that recreates the views.
+STATS_COUNT_COLUMNS: tuple[str, ...] = (
+    "requests",
+    "ok_requests",
+    "error_requests",
+    "tool_call_requests",
+    "input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "reasoning_output_tokens",
+    "provider_errors",
+    "client_errors",
+)
+
+# NULLIF turns every zero denominator into NULL ("no data"), never 0 or 1.
+STATS_RATIOS_SQL = """
+    CAST(tool_call_requests AS DOUBLE) / NULLIF(ok_requests, 0) AS tool_call_rate,
+    CAST(reasoning_tokens AS DOUBLE) / NULLIF(reasoning_output_tokens, 0) AS reasoning_share,
+    CAST(reasoning_output_tokens AS DOUBLE) / NULLIF(output_tokens, 0) AS reasoning_coverage,
+    CAST(ok_requests AS DOUBLE) / NULLIF(ok_requests + provider_errors, 0) AS uptime
+"""
+
+_STATS_PERIOD_TABLE_SQL = """
+CREATE TABLE {table} (
+    period_start DATE NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    requests BIGINT NOT NULL,
+    ok_requests BIGINT NOT NULL,
+    error_requests BIGINT NOT NULL,
+    tool_call_requests BIGINT NOT NULL,
+    tool_call_rate DOUBLE,
+    input_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    reasoning_tokens BIGINT NOT NULL,
+    reasoning_output_tokens BIGINT NOT NULL,
+    reasoning_share DOUBLE,
+    reasoning_coverage DOUBLE,
+    provider_errors BIGINT NOT NULL,
+    client_errors BIGINT NOT NULL,
+    uptime DOUBLE,
+    p50_latency_ms DOUBLE,
+    p95_latency_ms DOUBLE,
+    p50_ttft_ms DOUBLE,
+    PRIMARY KEY (period_start, provider, model)
+)
+"""
+
+STATS_DAILY_APP_TABLE_SQL = """
+CREATE TABLE stats_daily_app (
+    period_start DATE NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    app VARCHAR NOT NULL,
+    requests BIGINT NOT NULL,
+    ok_requests BIGINT NOT NULL,
+    error_requests BIGINT NOT NULL,
+    tool_call_requests BIGINT NOT NULL,
+    input_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    reasoning_tokens BIGINT NOT NULL,
+    reasoning_output_tokens BIGINT NOT NULL,
+    provider_errors BIGINT NOT NULL,
+    client_errors BIGINT NOT NULL,
+    PRIMARY KEY (period_start, provider, model, app)
+)
+"""
+
+JOB_STATE_TABLE_SQL = """
+CREATE TABLE _gatewatch_job_state (
+    job VARCHAR PRIMARY KEY,
+    watermark TIMESTAMPTZ,
+    updated_at TIMESTAMPTZ
+)
+"""
+
+
+def _stats_weekly_rollup_view_sql(view: str, keys: tuple[str, ...]) -> str:
+    """A view summing `stats_weekly` counts over `keys`, ratios recomputed from the sums."""
+    key_list = ", ".join(keys)
+    sums = ",\n        ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in STATS_COUNT_COLUMNS)
+    return (
+        f"CREATE VIEW {view} AS\n"
+        f"SELECT *, {STATS_RATIOS_SQL}"
+        f"FROM (\n    SELECT {key_list},\n        {sums}\n"
+        f"    FROM stats_weekly\n    GROUP BY {key_list}\n)"
+    )
+
+
+def m002_stats_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_STATS_PERIOD_TABLE_SQL.format(table="stats_daily"))
+    con.execute(_STATS_PERIOD_TABLE_SQL.format(table="stats_weekly"))
+    con.execute(STATS_DAILY_APP_TABLE_SQL)
+    con.execute(JOB_STATE_TABLE_SQL)
+    con.execute(
+        _stats_weekly_rollup_view_sql("stats_weekly_provider", ("period_start", "provider"))
+    )
+    con.execute(_stats_weekly_rollup_view_sql("stats_weekly_model", ("period_start", "model")))
+    con.execute(_stats_weekly_rollup_view_sql("stats_weekly_overall", ("period_start",)))
+
+
 MIGRATIONS: list[Migration] = [
     m001_requests,
+    m002_stats_tables,
 ]
 
 
