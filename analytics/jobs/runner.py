@@ -1,0 +1,179 @@
+"""Incremental, period-partitioned rebuilds of derived tables from `requests`.
+
+A period job owns one table keyed by `period_start`. Each run finds the periods touched by
+rows ingested since the job's watermark (the largest `ingested_at` it has processed), deletes
+those periods from its table and recomputes them from all of their rows, all in one
+transaction. `full=True` empties the table and recomputes every period. Recomputing whole
+periods from `requests` makes a run idempotent and lets late data for an old day land there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+
+Progress = Callable[[str], None]
+
+TOUCHED_PERIODS_TABLE = "_touched_periods"
+
+# The ingest writer stamps `ingested_at` before it commits, so a batch can become visible
+# after a job run whose watermark already passed its stamp. Rows stamped shortly before the
+# previous run are therefore looked at again (their periods are rebuilt, harmlessly).
+# A NULL watermark means the job has not seen any row yet: every row is new.
+JOB_SINCE_SQL = """
+SELECT coalesce(
+    max(CASE WHEN watermark IS NOT NULL
+             THEN least(watermark, updated_at - INTERVAL 5 MINUTE) END),
+    '-infinity'::TIMESTAMPTZ)
+FROM _gatewatch_job_state
+WHERE job = $job
+"""
+
+_TOUCHED_PERIODS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {TOUCHED_PERIODS_TABLE} AS
+SELECT DISTINCT {{period_sql}} AS period_start
+FROM requests
+WHERE started_at IS NOT NULL
+  AND ($full OR ingested_at > ({JOB_SINCE_SQL}))
+"""
+
+_DELETE_PERIODS_SQL = f"""
+DELETE FROM {{table}}
+WHERE $full OR period_start IN (SELECT period_start FROM {TOUCHED_PERIODS_TABLE})
+"""
+
+TOUCHED_PERIOD_LIST_SQL = f"SELECT period_start FROM {TOUCHED_PERIODS_TABLE} ORDER BY 1"
+
+DROP_TOUCHED_PERIODS_SQL = f"DROP TABLE {TOUCHED_PERIODS_TABLE}"
+
+SAVE_WATERMARK_SQL = """
+INSERT INTO _gatewatch_job_state (job, watermark, updated_at)
+SELECT $job, max(ingested_at), now() FROM requests
+ON CONFLICT (job) DO UPDATE
+SET watermark = excluded.watermark, updated_at = excluded.updated_at
+"""
+
+
+def touched_requests_sql(period_sql: str) -> str:
+    """`requests` rows in the touched periods, with their `period_start`, for insert SQL.
+
+    The `started_at` range ($first_period .. $last_period + $period_span) lets DuckDB skip
+    row groups by zone map; the semi-join keeps only the periods actually touched.
+    """
+    return f"""
+    SELECT {period_sql} AS period_start, *
+    FROM requests
+    WHERE started_at >= timezone('UTC', CAST($first_period AS TIMESTAMP))
+      AND started_at < timezone('UTC', CAST($last_period AS TIMESTAMP) + $period_span)
+      AND {period_sql} IN (SELECT period_start FROM {TOUCHED_PERIODS_TABLE})
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodJob:
+    """One derived table rebuilt per period.
+
+    `period_sql` maps a `requests` row to its period start; `period_span` is a period's
+    length; `insert_sql` fills the touched periods, reading rows through
+    `touched_requests_sql(period_sql)`.
+    """
+
+    name: str
+    table: str
+    period_sql: str
+    period_span: timedelta
+    insert_sql: str
+
+    @property
+    def touched_periods_sql(self) -> str:
+        return _TOUCHED_PERIODS_SQL.format(period_sql=self.period_sql)
+
+    @property
+    def delete_periods_sql(self) -> str:
+        return _DELETE_PERIODS_SQL.format(table=self.table)
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    job: str
+    table: str
+    periods: tuple[date, ...]
+    rows_deleted: int
+    rows_written: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class JobsResult:
+    full: bool
+    jobs: tuple[JobResult, ...]
+    seconds: float
+
+    def job(self, name: str) -> JobResult:
+        for result in self.jobs:
+            if result.job == name:
+                return result
+        raise KeyError(name)
+
+
+def _count(cursor: duckdb.DuckDBPyConnection) -> int:
+    row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def run_period_job(con: duckdb.DuckDBPyConnection, job: PeriodJob, *, full: bool) -> JobResult:
+    """Rebuild the periods of `job.table` touched since its watermark, in one transaction."""
+    started = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(job.touched_periods_sql, {"full": full, "job": job.name})
+        periods = tuple(row[0] for row in con.execute(TOUCHED_PERIOD_LIST_SQL).fetchall())
+        deleted = _count(con.execute(job.delete_periods_sql, {"full": full}))
+        written = 0
+        if periods:
+            params = {
+                "first_period": periods[0],
+                "last_period": periods[-1],
+                "period_span": job.period_span,
+            }
+            written = _count(con.execute(job.insert_sql, params))
+        con.execute(SAVE_WATERMARK_SQL, {"job": job.name})
+        con.execute(DROP_TOUCHED_PERIODS_SQL)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return JobResult(
+        job=job.name,
+        table=job.table,
+        periods=periods,
+        rows_deleted=deleted,
+        rows_written=written,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def run_period_jobs(
+    con: duckdb.DuckDBPyConnection,
+    jobs: Sequence[PeriodJob],
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> JobsResult:
+    started = time.perf_counter()
+    results: list[JobResult] = []
+    for job in jobs:
+        if progress:
+            progress(f"{job.name}: {'full rebuild' if full else 'incremental'}")
+        result = run_period_job(con, job, full=full)
+        if progress:
+            progress(
+                f"{job.name}: rebuilt {len(result.periods)} period(s), "
+                f"{result.rows_written} row(s) in {result.seconds:.2f}s"
+            )
+        results.append(result)
+    return JobsResult(full=full, jobs=tuple(results), seconds=time.perf_counter() - started)
