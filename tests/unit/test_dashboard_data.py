@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from analytics.jobs import run_jobs
 from dashboard.data import Filters, daily_series, filter_options, totals
 from ingest.record import records_to_table
 from warehouse.db import Warehouse
@@ -72,27 +73,6 @@ TRAFFIC = [
     *[_ok(DAY3, "openai", GPT, "agent", "stop", 50, 0) for _ in range(2)],
 ]
 
-# Stand-in for the batch jobs until `analytics.jobs.run_jobs` lands.
-_AGGREGATE_SQL = """
-INSERT INTO stats_daily_app
-SELECT
-    CAST(started_at AS DATE), provider, model, app,
-    count(*),
-    count(*) FILTER (WHERE status = 'ok'),
-    count(*) FILTER (WHERE status = 'error'),
-    count(*) FILTER (WHERE status = 'ok' AND finish_reason = 'tool_calls'),
-    coalesce(sum(input_tokens) FILTER (WHERE status = 'ok'), 0),
-    coalesce(sum(output_tokens) FILTER (WHERE status = 'ok'), 0),
-    coalesce(sum(reasoning_tokens) FILTER (WHERE status = 'ok'), 0),
-    coalesce(sum(output_tokens) FILTER (WHERE status = 'ok' AND reasoning_tokens IS NOT NULL), 0),
-    count(*) FILTER (WHERE error_type IN
-        ('rate_limit', 'overloaded', 'server_error', 'timeout', 'connection', 'bad_response')),
-    count(*) FILTER (WHERE error_type IN
-        ('client_error', 'auth', 'context_length', 'content_policy'))
-FROM requests
-GROUP BY ALL
-"""
-
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
@@ -101,7 +81,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     wh.connection.register("traffic", records_to_table(TRAFFIC))
     wh.connection.execute("INSERT INTO requests SELECT * FROM traffic")
     wh.connection.unregister("traffic")
-    wh.connection.execute(_AGGREGATE_SQL)
+    run_jobs(wh.connection, full=True)
     yield wh
     wh.close()
 
