@@ -1,0 +1,117 @@
+"""Layout pieces shared by the pages: navbar, global filters bar, KPI cards, chart frames.
+
+The component ids below are the contract between the app shell (which owns the filters
+and the filter store) and the pages (which read the store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from dash import dcc, html
+
+from dashboard.data import FilterOptions, Filters
+
+FILTER_STORE_ID = "filters-store"
+DATE_RANGE_ID = "filter-dates"
+PROVIDER_FILTER_ID = "filter-providers"
+MODEL_FILTER_ID = "filter-models"
+APP_FILTER_ID = "filter-apps"
+
+NOT_FOUND_MODULE_SUFFIX = "not_found_404"
+
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def navbar(title: str, pages: Iterable[dict[str, Any]]) -> html.Header:
+    """Brand plus one link per registered page (the 404 page excluded)."""
+    links = [
+        dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
+        for page in pages
+        if not page["module"].endswith(NOT_FOUND_MODULE_SUFFIX)
+    ]
+    return html.Header(
+        [html.Span(title, className="brand"), html.Nav(links, className="nav-links")],
+        className="navbar",
+    )
+
+
+def _multi_select(component_id: str, label: str, values: tuple[str, ...]) -> html.Div:
+    return html.Div(
+        [
+            html.Label(label, htmlFor=component_id, className="filter-label"),
+            dcc.Dropdown(
+                id=component_id,
+                options=[{"label": value, "value": value} for value in values],
+                value=[],
+                multi=True,
+                placeholder=f"All {label.lower()}s",
+            ),
+        ],
+        className="filter",
+    )
+
+
+def filters_bar(options: FilterOptions, selected: Filters) -> html.Div:
+    """Date range and provider/model/app multi-selects; empty selections mean "all"."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Label("Date range", htmlFor=DATE_RANGE_ID, className="filter-label"),
+                    dcc.DatePickerRange(
+                        id=DATE_RANGE_ID,
+                        start_date=selected.start.isoformat(),
+                        end_date=selected.end.isoformat(),
+                        min_date_allowed=options.first_day and options.first_day.isoformat(),
+                        max_date_allowed=options.last_day and options.last_day.isoformat(),
+                        display_format="YYYY-MM-DD",
+                        first_day_of_week=1,
+                    ),
+                ],
+                className="filter filter-dates",
+            ),
+            _multi_select(PROVIDER_FILTER_ID, "Provider", options.providers),
+            _multi_select(MODEL_FILTER_ID, "Model", options.models),
+            _multi_select(APP_FILTER_ID, "App", options.apps),
+        ],
+        className="filters-bar",
+    )
+
+
+def kpi_card(kpi_id: str, label: str) -> html.Div:
+    """A headline number; a callback fills `<kpi_id>-value` and `<kpi_id>-detail`."""
+    return html.Div(
+        [
+            html.Div(label, className="kpi-label"),
+            html.Div(id=f"{kpi_id}-value", className="kpi-value"),
+            html.Div(id=f"{kpi_id}-detail", className="kpi-detail"),
+        ],
+        id=kpi_id,
+        className="kpi-card",
+    )
+
+
+def chart(graph_id: str) -> html.Div:
+    return html.Div(dcc.Graph(id=graph_id, config=GRAPH_CONFIG), className="chart-card")
+
+
+def no_data_message(message_id: str) -> html.Div:
+    return html.Div(
+        [
+            html.Strong("No data for this selection."),
+            html.Span(" Widen the date range or clear some filters."),
+        ],
+        id=message_id,
+        className="no-data",
+        hidden=True,
+    )
+
+
+def format_percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def format_count(value: int) -> str:
+    return f"{value:,}"
