@@ -53,7 +53,9 @@ REQUESTS_COLUMNS: tuple[Column, ...] = (
     Column("user_id", "VARCHAR", "end user, when known"),
     Column("session_id", "VARCHAR", "session or conversation, when known"),
     Column("tenant", "VARCHAR", "tenant named by the ingest token, when auth is on"),
-    Column("source", "VARCHAR", "input path and convention that produced the row, e.g. `otlp:genai`"),
+    Column(
+        "source", "VARCHAR", "input path and convention that produced the row, e.g. `otlp:genai`"
+    ),
     Column("ingested_at", "TIMESTAMPTZ", "when gatewatch stored the row"),
 )
 

@@ -1,0 +1,386 @@
+"""The `gatewatch` command line. Every command works whether or not a `serve` process owns
+the database: with an owner it goes through the owner's local admin API, without one it
+opens the file itself."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import click
+
+from gatewatch import config
+from gatewatch.errors import GatewatchError
+
+DB_HELP = f"DuckDB warehouse file [env {config.GATEWATCH_DB}; default ./{config.DEFAULT_DB}]"
+LOCK_WAIT_SECONDS = 15.0
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def db_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help=DB_HELP,
+    )(func)
+
+
+def resolve_db(ctx: click.Context, db: str | None) -> str:
+    """Argument > environment variable > default."""
+    return (
+        db
+        or ctx.find_root().params.get("db")
+        or config.env_or(config.GATEWATCH_DB, config.DEFAULT_DB)
+    )
+
+
+@contextlib.contextmanager
+def open_warehouse(db: str, *, read_only: bool = False) -> Iterator:
+    """Open the file when no owner runs; wait briefly if another command holds it."""
+    from warehouse.db import Warehouse, WarehouseError
+
+    if read_only and not Path(db).exists():
+        raise GatewatchError(f"no database at {db} (run `gatewatch demo` or `gatewatch ingest`)")
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    warned = False
+    while True:
+        try:
+            warehouse = Warehouse.open(db, read_only=read_only)
+            break
+        except WarehouseError as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise GatewatchError(
+                    f"{db} is in use by another process that is not a gatewatch serve; "
+                    "wait for it to finish"
+                    if "lock" in str(e).lower()
+                    else str(e)
+                ) from e
+            if not warned:
+                _say(f"waiting for another gatewatch command to release {db} ...")
+                warned = True
+            time.sleep(0.5)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
+
+
+def find_owner_client(db: str):  # type: ignore[no-untyped-def]
+    from gatewatch.owner_client import OwnerClient
+    from warehouse.ownership import read_owner
+
+    owner = read_owner(db)
+    return OwnerClient(owner) if owner is not None else None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@db_option
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+@click.version_option(package_name="gatewatch")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, debug: bool) -> None:
+    """gatewatch: observability and analytics for LLM gateway traffic."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@db_option
+@click.option("--host", default=config.DEFAULT_HOST, show_default=True, help="Bind address.")
+@click.option(
+    "--ingest-port",
+    type=int,
+    default=lambda: config.env_int(config.GATEWATCH_INGEST_PORT, config.DEFAULT_INGEST_PORT),
+    show_default=f"{config.DEFAULT_INGEST_PORT} or env {config.GATEWATCH_INGEST_PORT}",
+    help="Port of the OTLP/HTTP and request-log API.",
+)
+@click.option(
+    "--dashboard-port",
+    type=int,
+    default=lambda: config.env_int(config.GATEWATCH_DASHBOARD_PORT, config.DEFAULT_DASHBOARD_PORT),
+    show_default=f"{config.DEFAULT_DASHBOARD_PORT} or env {config.GATEWATCH_DASHBOARD_PORT}",
+    help="Port of the dashboard.",
+)
+@click.option(
+    "--jobs-every",
+    default=lambda: config.env_or(config.GATEWATCH_JOBS_EVERY, config.DEFAULT_JOBS_EVERY),
+    show_default=f"{config.DEFAULT_JOBS_EVERY} or env {config.GATEWATCH_JOBS_EVERY}",
+    help="How often to run the batch jobs (e.g. 30s, 5m, 1h).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    db: str | None,
+    host: str,
+    ingest_port: int,
+    dashboard_port: int,
+    jobs_every: str,
+) -> None:
+    """Run ingest API, batch jobs and dashboard; own the database."""
+    _serve(resolve_db(ctx, db), host, ingest_port, dashboard_port, jobs_every)
+
+
+def _serve(db: str, host: str, ingest_port: int, dashboard_port: int, jobs_every: str) -> None:
+    from gatewatch.serve import ServeOptions
+    from gatewatch.serve import serve as run_serve
+    from ingest.payloads import DEFAULT_MAX_BODY_BYTES
+    from warehouse.ownership import read_owner
+
+    owner = read_owner(db)
+    if owner is not None:
+        raise GatewatchError(f"{db} is already served by gatewatch serve (pid {owner.pid})")
+    try:
+        every = config.parse_duration(jobs_every)
+    except ValueError as e:
+        raise GatewatchError(f"--jobs-every: {e}") from e
+    options = ServeOptions(
+        db=db,
+        host=host,
+        ingest_port=ingest_port,
+        dashboard_port=dashboard_port,
+        jobs_every_seconds=every,
+        max_body_bytes=config.env_int(config.GATEWATCH_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+    )
+    with open_warehouse(db) as warehouse:
+        run_serve(options, warehouse=warehouse, say=_say)
+
+
+@cli.command()
+@db_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def ingest(ctx: click.Context, db: str | None, paths: tuple[Path, ...]) -> None:
+    """Bulk-load OTLP JSON/protobuf exports and JSONL request logs (files, folders, .gz)."""
+    ingest_paths(resolve_db(ctx, db), list(paths))
+
+
+def ingest_paths(db: str, paths: list[Path]) -> int:
+    from gatewatch.files import discover, payloads
+
+    try:
+        files = discover(paths)
+    except FileNotFoundError as e:
+        raise GatewatchError(str(e)) from e
+    if not files:
+        raise GatewatchError("no ingestible files found (.json, .jsonl, .ndjson, .pb, .gz)")
+    client = find_owner_client(db)
+    received = rejected = 0
+    started = time.monotonic()
+
+    def load(target) -> None:  # type: ignore[no-untyped-def]
+        nonlocal received, rejected
+        for number, path in enumerate(files, 1):
+            for payload in payloads(path):
+                outcome = target.ingest(payload)
+                received += outcome.received or 0
+                rejected += outcome.rejected
+                for message in outcome.errors[:3]:
+                    if message:
+                        _say(f"  {payload.origin}: {message}")
+            if number % 10 == 0 or number == len(files):
+                _say(f"ingested {number}/{len(files)} files")
+
+    if client is not None:
+        _say(f"sending to gatewatch serve (pid {client.owner.pid})")
+        try:
+            load(client)
+        finally:
+            client.close()
+    else:
+        from gatewatch.local_ingest import LocalIngest
+
+        with open_warehouse(db) as warehouse:
+            local = LocalIngest(warehouse)
+            try:
+                load(local)
+            finally:
+                local.close()
+            _say(f"stored {local.stored_rows} new request rows")
+    _say(f"done in {time.monotonic() - started:.1f}s; rejected {rejected}")
+    return received
+
+
+@cli.group()
+def jobs() -> None:
+    """Batch jobs that build the metric tables."""
+
+
+@jobs.command("run")
+@db_option
+@click.option("--full", is_flag=True, help="Recompute every period instead of only touched ones.")
+@click.pass_context
+def jobs_run(ctx: click.Context, db: str | None, full: bool) -> None:
+    """Run the batch jobs now (incremental unless --full)."""
+    db = resolve_db(ctx, db)
+    client = find_owner_client(db)
+    if client is not None:
+        try:
+            answer = client.run_jobs(full=full)
+        finally:
+            client.close()
+        _say(f"jobs ran in gatewatch serve (pid {client.owner.pid}) in {answer['seconds']:.2f}s")
+        return
+    run_jobs_locally(db, full=full)
+
+
+def run_jobs_locally(db: str, *, full: bool) -> None:
+    from gatewatch.jobs import JobRunner
+
+    with open_warehouse(db) as warehouse:
+        result = JobRunner(warehouse).run(full=full, progress=_say)
+    _say(f"jobs done in {result.seconds:.2f}s")
+
+
+@cli.command()
+@db_option
+@click.argument("query")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+def sql(ctx: click.Context, db: str | None, query: str, output_format: str) -> None:
+    """Run one read-only SQL query on the warehouse."""
+    from gatewatch.output import write_table
+
+    db = resolve_db(ctx, db)
+    client = find_owner_client(db)
+    if client is not None:
+        try:
+            table = client.sql(query)
+        finally:
+            client.close()
+    else:
+        import duckdb
+
+        from gatewatch.admin import ReadOnlyViolation, check_read_only
+
+        with open_warehouse(db, read_only=True) as warehouse:
+            try:
+                check_read_only(warehouse.connection, query)
+                table = warehouse.connection.sql(query).to_arrow_table()
+            except (ReadOnlyViolation, duckdb.Error) as e:
+                raise GatewatchError(str(e)) from e
+    write_table(table, output_format, sys.stdout)
+
+
+@cli.command()
+@click.option("--days", type=int, default=90, show_default=True, help="Days of traffic.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("gatewatch-sample"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="otlp-json,jsonl",
+    show_default=True,
+    help="Comma-separated: otlp-json, otlp-proto, jsonl.",
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day of traffic (UTC; default today).",
+)
+def sample(days: int, out: Path, formats: str, seed: int, end) -> None:  # type: ignore[no-untyped-def]
+    """Write synthetic traffic with planted, known trends in the supported input formats."""
+    write_sample_files(days, out, formats.split(","), seed, end.date() if end else None)
+
+
+def write_sample_files(
+    days: int, out: Path, formats: list[str], seed: int, end: date | None
+) -> list[Path]:
+    from sample_data.writers import sample_command
+
+    if days < 1:
+        raise GatewatchError("--days must be at least 1")
+    try:
+        paths = sample_command(days=days, out=out, formats=formats, seed=seed, end=end)
+    except ValueError as e:
+        raise GatewatchError(str(e)) from e
+    _say(f"wrote {len(paths)} files to {out}")
+    return paths
+
+
+@cli.command()
+@db_option
+@click.option("--days", type=int, default=90, show_default=True, help="Days of sample traffic.")
+@click.option("--host", default=config.DEFAULT_HOST, show_default=True)
+@click.option("--ingest-port", type=int, default=config.DEFAULT_INGEST_PORT, show_default=True)
+@click.option(
+    "--dashboard-port", type=int, default=config.DEFAULT_DASHBOARD_PORT, show_default=True
+)
+@click.option("--no-serve", is_flag=True, help="Set up the database, then exit.")
+@click.pass_context
+def demo(
+    ctx: click.Context,
+    db: str | None,
+    days: int,
+    host: str,
+    ingest_port: int,
+    dashboard_port: int,
+    no_serve: bool,
+) -> None:
+    """Fresh database with generated sample traffic, jobs run, then serve."""
+    from warehouse.ownership import read_owner
+
+    db = resolve_db(ctx, db)
+    owner = read_owner(db)
+    if owner is not None:
+        raise GatewatchError(f"gatewatch serve (pid {owner.pid}) owns {db}; stop it first")
+    started = time.monotonic()
+    for leftover in (Path(db), Path(f"{db}.wal"), Path(f"{db}.snapshot")):
+        leftover.unlink(missing_ok=True)
+    sample_dir = Path(db).resolve().parent / "gatewatch-sample"
+    shutil.rmtree(sample_dir, ignore_errors=True)
+    _say(f"generating {days} days of sample traffic into {sample_dir}")
+    write_sample_files(days, sample_dir, ["otlp-json", "jsonl"], 7, None)
+    ingest_paths(db, [sample_dir])
+    run_jobs_locally(db, full=True)
+    _say(f"demo database ready in {time.monotonic() - started:.1f}s")
+    if not no_serve:
+        _serve(db, host, ingest_port, dashboard_port, config.DEFAULT_JOBS_EVERY)
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        _say("aborted")
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:
+        if debug:
+            raise
+        message = str(e) if isinstance(e, GatewatchError) else f"{type(e).__name__}: {e}"
+        _say(f"error: {message}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Settings: every environment variable is a documented constant here.
+
+Precedence: command-line argument > environment variable > default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+GATEWATCH_DB = "GATEWATCH_DB"
+"""Path of the DuckDB warehouse file (default `./gatewatch.duckdb`)."""
+
+GATEWATCH_INGEST_PORT = "GATEWATCH_INGEST_PORT"
+"""Port of the ingest API (OTLP/HTTP + request logs), default 4318."""
+
+GATEWATCH_DASHBOARD_PORT = "GATEWATCH_DASHBOARD_PORT"
+"""Port of the dashboard, default 8050."""
+
+GATEWATCH_JOBS_EVERY = "GATEWATCH_JOBS_EVERY"
+"""How often `serve` runs the batch jobs, e.g. `30s`, `5m`, `1h` (default `5m`)."""
+
+GATEWATCH_MAX_BODY_BYTES = "GATEWATCH_MAX_BODY_BYTES"
+"""Largest accepted request body after decompression, in bytes (default 64 MiB)."""
+
+DEFAULT_DB = "gatewatch.duckdb"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_INGEST_PORT = 4318
+DEFAULT_DASHBOARD_PORT = 8050
+DEFAULT_JOBS_EVERY = "5m"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def env_or(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value else default
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+
+def parse_duration(text: str) -> float:
+    """`'5m'` → 300.0 seconds; a bare number is seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 1h)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]

@@ -1,0 +1,58 @@
+"""Running the batch jobs inside the owner process: on demand and on a schedule.
+
+Runs are serialized by one lock, so a `gatewatch jobs run` during a scheduled run waits
+instead of racing it. After each run the read-only snapshot is republished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from analytics.jobs import JobsResult, run_jobs
+from warehouse.db import Warehouse
+from warehouse.snapshot import publish_snapshot
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner:
+    def __init__(self, warehouse: Warehouse, *, publish: bool = True) -> None:
+        self._warehouse = warehouse
+        self._publish = publish
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_result: JobsResult | None = None
+
+    def run(
+        self, *, full: bool = False, progress: Callable[[str], None] | None = None
+    ) -> JobsResult:
+        with self._lock:
+            cursor = self._warehouse.connection.cursor()
+            try:
+                result = run_jobs(cursor, full=full, progress=progress)
+                if self._publish and self._warehouse.path != ":memory:":
+                    cursor.execute("CHECKPOINT")
+                    publish_snapshot(cursor, self._warehouse.path)
+            finally:
+                cursor.close()
+            self.last_result = result
+            return result
+
+    def start_schedule(self, every_seconds: float) -> None:
+        def loop() -> None:
+            while not self._stop.wait(every_seconds):
+                try:
+                    self.run()
+                except Exception:  # a failed run must not end the schedule
+                    log.exception("scheduled batch jobs failed")
+
+        self._thread = threading.Thread(target=loop, name="gatewatch-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)

@@ -1,0 +1,87 @@
+"""`gatewatch serve`: one process that owns the database and runs everything against it —
+ingest API, single writer, scheduled batch jobs, dashboard."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import uvicorn
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from dashboard.app import create_app as create_dashboard
+from gatewatch.admin import admin_router
+from gatewatch.jobs import JobRunner
+from ingest.app import IngestSettings
+from ingest.app import create_app as create_ingest_app
+from ingest.writer import BatchWriter
+from warehouse.db import Warehouse
+from warehouse.ownership import new_admin_token, publish_owner, withdraw_owner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    db: str
+    host: str
+    ingest_port: int
+    dashboard_port: int
+    jobs_every_seconds: float
+    max_body_bytes: int
+
+
+def _start_dashboard(warehouse: Warehouse, host: str, port: int) -> BaseWSGIServer:
+    app = create_dashboard(warehouse)
+    server = make_server(host, port, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, name="gatewatch-dashboard", daemon=True).start()
+    return server
+
+
+def serve(
+    options: ServeOptions,
+    *,
+    warehouse: Warehouse | None = None,
+    say: Callable[[str], None] = print,
+) -> None:
+    warehouse = warehouse or Warehouse.open(options.db)
+    writer = BatchWriter(warehouse)
+    writer.start()
+    jobs = JobRunner(warehouse)
+    token = new_admin_token()
+    admin_url = f"http://{options.host}:{options.ingest_port}"
+
+    app = create_ingest_app(
+        writer,
+        IngestSettings(max_body_bytes=options.max_body_bytes),
+        health=lambda: {"db": warehouse.path, "stored_rows": writer.stats.stored_rows},
+    )
+    app.include_router(admin_router(token, warehouse, writer, jobs))
+    dashboard = _start_dashboard(warehouse, options.host, options.dashboard_port)
+    config = uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.ingest_port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=30,
+    )
+    server = uvicorn.Server(config)
+    # Bind before announcing ownership, so a client that finds the owner file can connect.
+    ingest_socket = config.bind_socket()
+    jobs.start_schedule(options.jobs_every_seconds)
+    publish_owner(options.db, admin_url, token)
+    say(f"ingest     http://{options.host}:{options.ingest_port}  (OTLP/HTTP, /v1/requests)")
+    say(f"dashboard  http://{options.host}:{options.dashboard_port}")
+    say(f"database   {options.db} (read-only snapshot: {options.db}.snapshot)")
+    try:
+        server.run(sockets=[ingest_socket])
+    finally:
+        withdraw_owner(options.db)
+        jobs.stop()
+        dashboard.shutdown()
+        writer.stop()
+        warehouse.connection.execute("CHECKPOINT")
+        warehouse.close()

@@ -1,0 +1,257 @@
+"""OTLP/HTTP trace payloads (protobuf and JSON) → `SpanView`s, one shape for both encodings.
+
+Both decoders produce the same `SpanView` for the same span, so every convention mapper
+downstream is written once. OTLP JSON differs from stock protobuf JSON: ids are hex (not
+base64), int64s arrive as decimal strings, enums as integers (reference/conventions.md §5).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+MAX_ANY_VALUE_DEPTH = 8
+STATUS_CODE_ERROR = 2
+
+
+class PayloadError(ValueError):
+    """The whole body cannot be decoded (→ HTTP 400)."""
+
+
+@dataclass(slots=True)
+class SpanView:
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    kind: int
+    start_ns: int
+    end_ns: int
+    status_code: int
+    status_message: str
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DecodedSpans:
+    spans: list[SpanView]
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def reject(self, message: str) -> None:
+        self.rejected += 1
+        if len(self.errors) < 5:
+            self.errors.append(message)
+
+
+# --- protobuf -------------------------------------------------------------------------
+
+
+def _pb_value(value: Any, depth: int = 0) -> Any:
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        if depth >= MAX_ANY_VALUE_DEPTH:
+            return None
+        return [_pb_value(v, depth + 1) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        if depth >= MAX_ANY_VALUE_DEPTH:
+            return None
+        return {kv.key: _pb_value(kv.value, depth + 1) for kv in value.kvlist_value.values}
+    return getattr(value, kind)
+
+
+def _pb_attributes(attributes: Any) -> dict[str, Any]:
+    return {kv.key: _pb_value(kv.value) for kv in attributes}
+
+
+def decode_traces_protobuf(body: bytes) -> DecodedSpans:
+    try:
+        request = ExportTraceServiceRequest.FromString(body)
+    except (DecodeError, ValueError) as e:
+        raise PayloadError(f"body is not a protobuf ExportTraceServiceRequest: {e}") from e
+    out = DecodedSpans(spans=[])
+    for resource_spans in request.resource_spans:
+        resource = _pb_attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                if len(span.trace_id) != 16 or len(span.span_id) != 8:
+                    out.reject(f"span {span.name!r}: traceId/spanId must be 16/8 bytes")
+                    continue
+                out.spans.append(
+                    SpanView(
+                        trace_id=span.trace_id.hex(),
+                        span_id=span.span_id.hex(),
+                        parent_span_id=span.parent_span_id.hex(),
+                        name=span.name,
+                        kind=span.kind,
+                        start_ns=span.start_time_unix_nano,
+                        end_ns=span.end_time_unix_nano,
+                        status_code=span.status.code,
+                        status_message=span.status.message,
+                        attributes=_pb_attributes(span.attributes),
+                        resource=resource,
+                        events=[(e.name, _pb_attributes(e.attributes)) for e in span.events]
+                        if span.events
+                        else [],
+                    )
+                )
+    return out
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+
+def _json_value(value: Any, depth: int = 0) -> Any:
+    if not isinstance(value, dict) or not value:
+        return None
+    for key, raw in value.items():
+        if key in ("stringValue", "string_value"):
+            return raw if isinstance(raw, str) else None
+        if key in ("intValue", "int_value"):
+            return _json_int(raw)
+        if key in ("doubleValue", "double_value"):
+            return _json_double(raw)
+        if key in ("boolValue", "bool_value"):
+            return raw if isinstance(raw, bool) else None
+        if depth >= MAX_ANY_VALUE_DEPTH:
+            return None
+        if key in ("arrayValue", "array_value"):
+            values = raw.get("values") if isinstance(raw, dict) else None
+            return [_json_value(v, depth + 1) for v in values] if isinstance(values, list) else []
+        if key in ("kvlistValue", "kvlist_value"):
+            values = raw.get("values") if isinstance(raw, dict) else None
+            return _json_attributes(values, depth + 1)
+        if key in ("bytesValue", "bytes_value"):
+            try:
+                return base64.b64decode(raw, validate=True)
+            except (ValueError, TypeError):
+                return None
+    return None
+
+
+def _json_attributes(attributes: Any, depth: int = 0) -> dict[str, Any]:
+    if not isinstance(attributes, list):
+        return {}
+    out: dict[str, Any] = {}
+    for kv in attributes:
+        if isinstance(kv, dict):
+            key = kv.get("key")
+            if isinstance(key, str):
+                out[key] = _json_value(kv.get("value"), depth)
+    return out
+
+
+def _json_int(raw: Any) -> int | None:
+    """OTLP JSON int64: a decimal string (spec) or a number (accepted)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return int(raw)
+        except ValueError:
+            return None
+    if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
+        return int(raw)
+    return None
+
+
+def _json_double(raw: Any) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str):  # "NaN", "Infinity" are legal protobuf JSON
+        try:
+            return float(raw)
+        except ValueError:
+            return None
+    return None
+
+
+def _hex_id(raw: Any, size: int, name: str, required: bool) -> str:
+    if raw in (None, ""):
+        if required:
+            raise ValueError(f"{name} is missing")
+        return ""
+    if not isinstance(raw, str) or len(raw) != size * 2:
+        raise ValueError(f"{name} must be {size * 2} hex characters")
+    try:
+        bytes.fromhex(raw)
+    except ValueError:
+        raise ValueError(f"{name} is not hex: {raw!r}") from None
+    return raw.lower()
+
+
+def _first(obj: dict[str, Any], camel: str, snake: str) -> Any:
+    value = obj.get(camel)
+    return obj.get(snake) if value is None else value
+
+
+def _json_span(span: Any, resource: dict[str, Any]) -> SpanView:
+    if not isinstance(span, dict):
+        raise ValueError("span is not an object")
+    status = span.get("status") or {}
+    code = _json_int(status.get("code")) if isinstance(status, dict) else None
+    events = span.get("events") or []
+    return SpanView(
+        trace_id=_hex_id(_first(span, "traceId", "trace_id"), 16, "traceId", True),
+        span_id=_hex_id(_first(span, "spanId", "span_id"), 8, "spanId", True),
+        parent_span_id=_hex_id(
+            _first(span, "parentSpanId", "parent_span_id"), 8, "parentSpanId", False
+        ),
+        name=span.get("name") if isinstance(span.get("name"), str) else "",
+        kind=_json_int(span.get("kind")) or 0,
+        start_ns=_json_int(_first(span, "startTimeUnixNano", "start_time_unix_nano")) or 0,
+        end_ns=_json_int(_first(span, "endTimeUnixNano", "end_time_unix_nano")) or 0,
+        status_code=code or 0,
+        status_message=str(status.get("message") or "") if isinstance(status, dict) else "",
+        attributes=_json_attributes(span.get("attributes")),
+        resource=resource,
+        events=[
+            (str(e.get("name") or ""), _json_attributes(e.get("attributes")))
+            for e in events
+            if isinstance(e, dict)
+        ]
+        if isinstance(events, list)
+        else [],
+    )
+
+
+def decode_traces_json(body: bytes) -> DecodedSpans:
+    try:
+        request = orjson.loads(body) if body.strip() else {}
+    except orjson.JSONDecodeError as e:
+        raise PayloadError(f"body is not valid JSON: {e}") from e
+    if not isinstance(request, dict):
+        raise PayloadError("body must be a JSON object (ExportTraceServiceRequest)")
+    resource_spans_list = _first(request, "resourceSpans", "resource_spans") or []
+    if not isinstance(resource_spans_list, list):
+        raise PayloadError("resourceSpans must be an array")
+    out = DecodedSpans(spans=[])
+    for resource_spans in resource_spans_list:
+        if not isinstance(resource_spans, dict):
+            raise PayloadError("resourceSpans[] entries must be objects")
+        resource_obj = resource_spans.get("resource") or {}
+        resource = _json_attributes(resource_obj.get("attributes")) if resource_obj else {}
+        scope_list = _first(resource_spans, "scopeSpans", "scope_spans") or []
+        for scope_spans in scope_list if isinstance(scope_list, list) else []:
+            spans = scope_spans.get("spans") if isinstance(scope_spans, dict) else None
+            for span in spans if isinstance(spans, list) else []:
+                try:
+                    out.spans.append(_json_span(span, resource))
+                except ValueError as e:
+                    name = span.get("name") if isinstance(span, dict) else None
+                    out.reject(f"span {name!r}: {e}")
+    return out
