@@ -16,40 +16,16 @@ from ingest.record import records_to_table
 from warehouse.db import Warehouse
 
 STATS_TABLES = ("stats_daily", "stats_weekly", "stats_daily_app")
-STATS_PERIOD_COLUMNS = [
-    "period_start",
-    "provider",
-    "model",
-    "requests",
-    "ok_requests",
-    "error_requests",
-    "tool_call_requests",
-    "tool_call_rate",
-    "input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "reasoning_output_tokens",
-    "reasoning_share",
-    "reasoning_coverage",
-    "provider_errors",
-    "client_errors",
-    "uptime",
-    "p50_latency_ms",
-    "p95_latency_ms",
-    "p50_ttft_ms",
-]
-COUNT_COLUMNS = [
-    "requests",
-    "ok_requests",
-    "error_requests",
-    "tool_call_requests",
-    "input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "reasoning_output_tokens",
-    "provider_errors",
-    "client_errors",
-]
+COUNT_COLUMNS = """
+    requests ok_requests error_requests tool_call_requests input_tokens output_tokens
+    reasoning_tokens reasoning_output_tokens provider_errors client_errors
+""".split()
+STATS_PERIOD_COLUMNS = """
+    period_start provider model requests ok_requests error_requests tool_call_requests
+    tool_call_rate input_tokens output_tokens reasoning_tokens reasoning_output_tokens
+    reasoning_share reasoning_coverage provider_errors client_errors uptime
+    p50_latency_ms p95_latency_ms p50_ttft_ms
+""".split()
 RATIO_COLUMNS = ["tool_call_rate", "reasoning_share", "reasoning_coverage", "uptime"]
 
 INGESTED_FIRST = "2025-04-01T00:00:00+00:00"
@@ -135,37 +111,21 @@ DAY = "2025-03-05T12:00:00+00:00"
 WEEK = date(2025, 3, 3)
 
 
+USAGE_COLUMNS = """
+    finish_reason input_tokens output_tokens reasoning_tokens duration_ms ttft_ms app
+""".split()
+OPENAI_OK_USAGE = (
+    ("tool_calls", 100, 50, 20, 100.0, 10.0, "ide"),
+    ("stop", 200, 100, 30, 200.0, 20.0, "ide"),
+    ("tool_calls", 300, 150, None, 300.0, None, "chat"),
+    ("stop", 400, 200, None, 400.0, 40.0, None),
+)
+
+
 def planted_mix() -> list[dict[str, Any]]:
     return [
         # openai: 4 ok (2 tool calls; 2 report reasoning), one error of each kind.
-        req(
-            DAY,
-            finish_reason="tool_calls",
-            input_tokens=100,
-            output_tokens=50,
-            reasoning_tokens=20,
-            duration_ms=100.0,
-            ttft_ms=10.0,
-            app="ide",
-        ),
-        req(
-            DAY,
-            input_tokens=200,
-            output_tokens=100,
-            reasoning_tokens=30,
-            duration_ms=200.0,
-            ttft_ms=20.0,
-            app="ide",
-        ),
-        req(
-            DAY,
-            finish_reason="tool_calls",
-            input_tokens=300,
-            output_tokens=150,
-            duration_ms=300.0,
-            app="chat",
-        ),
-        req(DAY, input_tokens=400, output_tokens=200, duration_ms=400.0, ttft_ms=40.0),
+        *(req(DAY, **dict(zip(USAGE_COLUMNS, usage, strict=True))) for usage in OPENAI_OK_USAGE),
         err(DAY, "rate_limit", input_tokens=999, output_tokens=999, duration_ms=9999.0),
         err(DAY, "client_error", app="chat"),
         err(DAY, "cancelled", finish_reason="cancelled"),
@@ -280,52 +240,15 @@ def test_every_column_of_planted_mix(con: duckdb.DuckDBPyConnection) -> None:
 def test_daily_app_counts_group_null_app_as_unknown(con: duckdb.DuckDBPyConnection) -> None:
     insert(con, planted_mix())
     run_jobs(con)
-    openai = rows(
-        con,
-        "SELECT app, requests, ok_requests, error_requests, tool_call_requests, input_tokens, "
-        "output_tokens, reasoning_tokens, reasoning_output_tokens, provider_errors, client_errors "
-        "FROM stats_daily_app WHERE provider = 'openai' ORDER BY app",
-    )
+    openai = con.execute(
+        f"SELECT app, {', '.join(COUNT_COLUMNS)} FROM stats_daily_app "
+        "WHERE provider = 'openai' ORDER BY app"
+    ).fetchall()
     assert openai == [
-        {
-            "app": "chat",
-            "requests": 2,
-            "ok_requests": 1,
-            "error_requests": 1,
-            "tool_call_requests": 1,
-            "input_tokens": 300,
-            "output_tokens": 150,
-            "reasoning_tokens": 0,
-            "reasoning_output_tokens": 0,
-            "provider_errors": 0,
-            "client_errors": 1,
-        },
-        {
-            "app": "ide",
-            "requests": 2,
-            "ok_requests": 2,
-            "error_requests": 0,
-            "tool_call_requests": 1,
-            "input_tokens": 300,
-            "output_tokens": 150,
-            "reasoning_tokens": 50,
-            "reasoning_output_tokens": 150,
-            "provider_errors": 0,
-            "client_errors": 0,
-        },
-        {
-            "app": "unknown",
-            "requests": 4,
-            "ok_requests": 1,
-            "error_requests": 3,
-            "tool_call_requests": 0,
-            "input_tokens": 400,
-            "output_tokens": 200,
-            "reasoning_tokens": 0,
-            "reasoning_output_tokens": 0,
-            "provider_errors": 1,
-            "client_errors": 0,
-        },
+        # app, requests, ok, errors, tool calls, in, out, reasoning, reasoning out, prov, client
+        ("chat", 2, 1, 1, 1, 300, 150, 0, 0, 0, 1),
+        ("ide", 2, 2, 0, 1, 300, 150, 50, 150, 0, 0),
+        ("unknown", 4, 1, 3, 0, 400, 200, 0, 0, 1, 0),
     ]
     # Re-aggregating over apps gives back the daily counts exactly.
     sums = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in COUNT_COLUMNS)
