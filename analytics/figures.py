@@ -32,17 +32,19 @@ TEMPLATE = go.layout.Template(
         colorway=list(COLORWAY),
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 56, "r": 16, "t": 48, "b": 40},
+        margin={"l": 56, "r": 16, "t": 44, "b": 32},
         hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        # Below the plot: many providers or models must not cover the title or the data.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "font": {"size": 11}},
         xaxis={"showgrid": False, "linecolor": "#d1d5db", "ticks": "outside"},
         yaxis={"gridcolor": "#e5e7eb", "zeroline": False, "rangemode": "tozero"},
         title={"x": 0, "xanchor": "left", "font": {"size": 14}},
     )
 )
 
-# Overall series drawn on top of per-group lines, in a neutral colour.
-OVERALL_LINE = {"color": "#111827", "width": 3, "dash": "dot"}
+# Overall series drawn on top of thinner per-group lines, in a neutral colour.
+OVERALL_LINE = {"color": "#111827", "width": 3}
+GROUP_LINE = {"width": 1.5}
 
 _Y_AXIS_FORMATS: dict[str, dict[str, str]] = {
     "percent": {"tickformat": ".0%", "hoverformat": ".1%"},
@@ -51,9 +53,11 @@ _Y_AXIS_FORMATS: dict[str, dict[str, str]] = {
 }
 
 
-def _base_figure(title: str, y_format: YFormat) -> go.Figure:
+def _base_figure(title: str, y_format: YFormat, y_from_zero: bool = True) -> go.Figure:
     fig = go.Figure(layout={"template": TEMPLATE, "title": {"text": title}})
-    fig.update_yaxes(**_Y_AXIS_FORMATS[y_format])
+    fig.update_yaxes(**_Y_AXIS_FORMATS[y_format], rangemode="tozero" if y_from_zero else "normal")
+    # Day-level time axes: no second tick row for the year, which would crowd the legend.
+    fig.update_xaxes(tickformat="%b %-d", hoverformat="%a %Y-%m-%d")
     return fig
 
 
@@ -73,14 +77,16 @@ def rate_over_time(
     color: str | None = None,
     title: str,
     y_format: YFormat = "percent",
+    y_from_zero: bool = True,
     overall: pl.DataFrame | None = None,
     overall_name: str = "all",
 ) -> go.Figure:
     """One line per `color` group (or one line), gaps where `y` is NULL.
 
     `overall`, with the same `x`/`y` columns, adds a highlighted line for the whole selection.
+    `y_from_zero=False` zooms the y axis onto the data (e.g. uptime near 100%).
     """
-    fig = _base_figure(title, y_format)
+    fig = _base_figure(title, y_format, y_from_zero)
     for name, part in _groups(df.sort(x), color):
         fig.add_trace(
             go.Scatter(
@@ -88,7 +94,8 @@ def rate_over_time(
                 y=part[y].to_list(),
                 name=name,
                 mode="lines+markers",
-                marker={"size": 4},
+                line=GROUP_LINE,
+                marker={"size": 3},
                 connectgaps=False,
                 showlegend=color is not None,
             )

@@ -115,3 +115,11 @@ def format_percent(value: float | None) -> str:
 
 def format_count(value: int) -> str:
     return f"{value:,}"
+
+
+def format_compact(value: int) -> str:
+    """Token-sized numbers for one glance: 950, 12.7k, 37.2M, 1.5B."""
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= threshold:
+            return f"{value / threshold:.1f}{suffix}"
+    return str(value)

@@ -12,6 +12,7 @@ from analytics.figures import rate_over_time, volume_over_time
 from dashboard.components import (
     FILTER_STORE_ID,
     chart,
+    format_compact,
     format_count,
     format_percent,
     kpi_card,
@@ -85,8 +86,8 @@ def _kpis(summary: dict[str, Any]) -> list[str]:
         f"{format_count(summary['ok_requests'])} ok",
         f"{format_count(summary['tool_call_requests'])} of "
         f"{format_count(summary['ok_requests'])} ok requests",
-        f"{format_count(summary['reasoning_tokens'])} of "
-        f"{format_count(summary['reasoning_output_tokens'])} output tokens that report reasoning",
+        f"{format_compact(summary['reasoning_tokens'])} of "
+        f"{format_compact(summary['reasoning_output_tokens'])} output tokens (reporting models)",
         f"{format_count(summary['provider_errors'])} provider errors",
     ]
     return values + details
@@ -105,7 +106,12 @@ def _figures(warehouse: Warehouse, filters: Filters, split: Split) -> list[go.Fi
             by_split, y="reasoning_share", title="Reasoning share of output tokens", **common
         ),
         rate_over_time(
-            by_provider, x="period_start", y="uptime", color="series", title="Uptime per provider"
+            by_provider,
+            x="period_start",
+            y="uptime",
+            color="series",
+            title="Uptime per provider",
+            y_from_zero=False,
         ),
         volume_over_time(
             by_split, x="period_start", y="requests", color="series", title="Requests per day"

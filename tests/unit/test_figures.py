@@ -54,8 +54,11 @@ def test_rate_over_time_without_groups_and_with_an_overall_line() -> None:
 def test_axis_formats() -> None:
     percent = rate_over_time(DAILY, x="day", y="uptime", title="Uptime")
     assert percent.layout.yaxis.tickformat == ".0%"
+    assert percent.layout.yaxis.rangemode == "tozero"
     latency = rate_over_time(DAILY, x="day", y="requests", title="p50", y_format="ms")
     assert latency.layout.yaxis.ticksuffix == " ms"
+    zoomed = rate_over_time(DAILY, x="day", y="uptime", title="Uptime", y_from_zero=False)
+    assert zoomed.layout.yaxis.rangemode == "normal"
 
 
 def test_volume_over_time_stacks_bars_by_group() -> None:
