@@ -69,6 +69,28 @@ def test_provider_filter_changes_kpis_and_charts(page: Page, dashboard_url: str)
     assert _trace_count(page, "chart-volume", layer="barlayer") == 1
 
 
+def test_days_without_traffic_are_gaps_in_the_uptime_chart(page: Page, dashboard_url: str) -> None:
+    _open_overview(page, dashboard_url)
+    traces = page.locator("#chart-uptime .js-plotly-plot").evaluate(
+        "plot => plot.data.map(trace => ({name: trace.name, y: trace.y}))"
+    )
+    uptime = {trace["name"]: trace["y"] for trace in traces}
+    # openai is idle on the third day: no point there, never a 100% one.
+    assert uptime["openai"] == [1, 1, None, 1, 1]
+    assert uptime["amazon-bedrock"] == [0.5] * 5
+
+
+def test_date_range_narrows_the_selection(page: Page, dashboard_url: str) -> None:
+    _open_overview(page, dashboard_url)
+    for label in ("Start Date", "End Date"):
+        date_input = page.get_by_label(label)
+        date_input.fill("2026-02-04")
+        date_input.press("Enter")
+    # The third day alone: anthropic 10 and amazon-bedrock 4 requests, openai idle.
+    expect(page.locator("#kpi-requests-value")).to_have_text("14")
+    expect(page.locator("#chart-uptime .scatterlayer .trace")).to_have_count(2)
+
+
 def test_model_breakdown_splits_charts_by_model(page: Page, dashboard_url: str) -> None:
     _open_overview(page, dashboard_url)
     page.get_by_label("model", exact=True).check()
