@@ -25,7 +25,7 @@ class LocalIngest:
             prepared = prepare_traces(payload.body, encoding)
         while True:
             try:
-                self._pending.append(self._writer.submit(prepared.table))
+                self._pending.append(self._writer.submit(prepared.table, prepared.tool_spans))
                 break
             except QueueFull:
                 self._pending.popleft().result()  # backpressure: wait for the oldest commit

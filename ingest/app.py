@@ -93,7 +93,7 @@ def create_app(
         return decompress(body, request.headers.get("content-encoding"), settings.max_body_bytes)
 
     async def commit(prepared: Prepared) -> None:
-        await asyncio.wrap_future(writer.submit(prepared.table))
+        await asyncio.wrap_future(writer.submit(prepared.table, prepared.tool_spans))
 
     @app.post("/v1/traces")
     async def export_traces(request: Request) -> Response:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from ingest.otlp import PayloadError, decode_traces_json, decode_traces_protobuf
-from ingest.record import records_to_table
+from ingest.record import records_to_table, tool_spans_to_table
 from ingest.request_logs import RecordError, map_request_logs, parse_request_log_body
 from ingest.spans import map_spans
 
@@ -35,6 +35,7 @@ class UnsupportedMediaType(ValueError):
 @dataclass(slots=True)
 class Prepared:
     table: pa.Table
+    tool_spans: pa.Table | None
     received: int  # spans or records in the body
     rejected: int
     errors: list[str] = field(default_factory=list)
@@ -83,6 +84,7 @@ def prepare_traces(body: bytes, encoding: str, *, tenant: str | None = None) -> 
     mapped = map_spans(decoded, ingested_at_us=now_us(), tenant=tenant)
     return Prepared(
         table=records_to_table(mapped.records),
+        tool_spans=tool_spans_to_table(mapped.tool_spans) if mapped.tool_spans else None,
         received=mapped.spans,
         rejected=mapped.rejected,
         errors=mapped.errors,
@@ -95,6 +97,7 @@ def prepare_request_logs(body: bytes, *, tenant: str | None = None) -> Prepared:
     records, errors = map_request_logs(items, received_at_us=now_us(), tenant=tenant)
     return Prepared(
         table=records_to_table(records),
+        tool_spans=None,
         received=len(items),
         rejected=len(errors),
         errors=[e.message for e in errors[:5]],

@@ -21,6 +21,15 @@ REQUEST_SCHEMA: pa.Schema = pa.schema(
     [pa.field(c.name, _ARROW_TYPES[c.sql_type]) for c in REQUESTS_COLUMNS]
 )
 
+TOOL_SPAN_SCHEMA: pa.Schema = pa.schema(
+    [
+        pa.field("trace_id", pa.string(), nullable=False),
+        pa.field("span_id", pa.string(), nullable=False),
+        pa.field("parent_span_id", pa.string(), nullable=False),
+        pa.field("started_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
 # A record is a plain dict keyed by column name; missing keys are NULL. Timestamps are
 # integer microseconds since the epoch (UTC), which Arrow takes without conversion.
 Record = dict[str, Any]
@@ -28,3 +37,7 @@ Record = dict[str, Any]
 
 def records_to_table(records: list[Record]) -> pa.Table:
     return pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)
+
+
+def tool_spans_to_table(tool_spans: list[Record]) -> pa.Table:
+    return pa.Table.from_pylist(tool_spans, schema=TOOL_SPAN_SCHEMA)

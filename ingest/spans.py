@@ -14,6 +14,7 @@ from ingest.record import Record
 @dataclass(slots=True)
 class MappedSpans:
     records: list[Record]
+    tool_spans: list[Record]
     spans: int
     rejected: int
     errors: list[str]
@@ -31,6 +32,16 @@ def map_spans(
         if role == "tool" and span.parent_span_id
     )
     warnings: Counter[str] = Counter()
+    tool_spans = [
+        {
+            "trace_id": span.trace_id,
+            "span_id": span.span_id,
+            "parent_span_id": span.parent_span_id,
+            "started_at": span.start_ns // 1000 if span.start_ns > 0 else None,
+        }
+        for span, role in zip(decoded.spans, roles, strict=True)
+        if role == "tool" and span.parent_span_id
+    ]
     records: list[Record] = []
     for span, role in zip(decoded.spans, roles, strict=True):
         if role != "llm":
@@ -46,6 +57,7 @@ def map_spans(
         records.append(record)
     return MappedSpans(
         records=records,
+        tool_spans=tool_spans,
         spans=len(decoded.spans) + decoded.rejected,
         rejected=decoded.rejected,
         errors=decoded.errors,

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.record import REQUEST_SCHEMA
+from ingest.record import REQUEST_SCHEMA, TOOL_SPAN_SCHEMA
 from warehouse.db import Warehouse
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,42 @@ INSERT_REQUESTS_SQL = """
 INSERT INTO requests BY NAME
 SELECT * FROM staged_requests
 ON CONFLICT (request_id) DO NOTHING
+"""
+
+INSERT_TOOL_SPANS_SQL = """
+INSERT INTO tool_spans BY NAME
+SELECT * FROM staged_tool_spans
+ON CONFLICT (trace_id, span_id) DO NOTHING
+"""
+
+# Tool executions may reach us in another export batch than their parent request span, in
+# either order. Recount the children of every parent this batch touched, from the
+# deduplicated tool_spans table, and fix the parents whose count changed. Children start
+# after their parent, and a parent is looked for at most a day before its children; both
+# bounds let DuckDB skip old row groups.
+RECOUNT_TOOL_CALLS_SQL = """
+WITH touched AS (
+    SELECT trace_id, parent_span_id FROM staged_tool_spans
+    UNION
+    SELECT trace_id, span_id FROM staged_requests WHERE span_id IS NOT NULL
+),
+counts AS (
+    SELECT t.trace_id, t.parent_span_id, count(*)::INTEGER AS n
+    FROM tool_spans t
+    SEMI JOIN touched USING (trace_id, parent_span_id)
+    WHERE t.started_at >= $since
+    GROUP BY ALL
+)
+UPDATE requests SET
+    tool_calls = counts.n,
+    finish_reason = CASE
+        WHEN requests.status = 'ok' AND requests.finish_reason IS DISTINCT FROM 'cancelled'
+        THEN 'tool_calls' ELSE requests.finish_reason END
+FROM counts
+WHERE requests.started_at >= $since - INTERVAL 1 DAY
+  AND requests.trace_id = counts.trace_id
+  AND requests.span_id = counts.parent_span_id
+  AND requests.tool_calls IS DISTINCT FROM counts.n
 """
 
 
@@ -68,13 +105,14 @@ class BatchWriter:
         self._warehouse = warehouse
         self._max_queued_rows = max_queued_rows
         self._max_batch_rows = max_batch_rows
-        self._queue: deque[tuple[pa.Table, Future[WriteResult]]] = deque()
+        self._queue: deque[tuple[Rows, Future[WriteResult]]] = deque()
         self._queued_rows = 0
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.stats = WriterStats()
-        self._listeners: list = []
+        self._listeners: list[Callable[[int], None]] = []
+        self._tool_spans_seen = False
 
     # --- producer side ------------------------------------------------------------------
 
@@ -82,24 +120,25 @@ class BatchWriter:
     def queued_rows(self) -> int:
         return self._queued_rows
 
-    def submit(self, table: pa.Table) -> Future[WriteResult]:
+    def submit(self, requests: pa.Table, tool_spans: pa.Table | None = None) -> Future[WriteResult]:
         """Queue rows for the next commit; raises QueueFull when saturated."""
         future: Future[WriteResult] = Future()
-        if table.num_rows == 0:
+        rows = Rows(requests, tool_spans if tool_spans is not None else _EMPTY_TOOL_SPANS)
+        if rows.size == 0:
             future.set_result(WriteResult(0, 0, 0))
             return future
         with self._cond:
             if self._stopping:
                 raise WriterStopped("the writer is shutting down")
-            if self._queued_rows and self._queued_rows + table.num_rows > self._max_queued_rows:
+            if self._queued_rows and self._queued_rows + rows.size > self._max_queued_rows:
                 raise QueueFull(f"{self._queued_rows} rows are waiting to be written")
-            self._queue.append((table, future))
-            self._queued_rows += table.num_rows
-            self.stats.submitted_rows += table.num_rows
+            self._queue.append((rows, future))
+            self._queued_rows += rows.size
+            self.stats.submitted_rows += requests.num_rows
             self._cond.notify()
         return future
 
-    def add_commit_listener(self, listener) -> None:
+    def add_commit_listener(self, listener: Callable[[int], None]) -> None:
         """`listener(inserted_rows)` runs on the writer thread after each commit."""
         self._listeners.append(listener)
 
@@ -123,23 +162,23 @@ class BatchWriter:
         with self._cond:
             if self._thread is None or not self._thread.is_alive():
                 return
-            self._queue.append((pa.table({}), marker))
+            self._queue.append((Rows(_EMPTY_REQUESTS, _EMPTY_TOOL_SPANS), marker))
             self._cond.notify()
         marker.result(timeout)
 
     # --- writer thread ------------------------------------------------------------------
 
-    def _take_batch(self) -> list[tuple[pa.Table, Future[WriteResult]]] | None:
+    def _take_batch(self) -> list[tuple[Rows, Future[WriteResult]]] | None:
         with self._cond:
             while not self._queue and not self._stopping:
                 self._cond.wait()
             if not self._queue:
                 return None
             batch = [self._queue.popleft()]
-            rows = batch[0][0].num_rows
-            while self._queue and rows + self._queue[0][0].num_rows <= self._max_batch_rows:
+            rows = batch[0][0].size
+            while self._queue and rows + self._queue[0][0].size <= self._max_batch_rows:
                 item = self._queue.popleft()
-                rows += item[0].num_rows
+                rows += item[0].size
                 batch.append(item)
             self._queued_rows -= rows
             return batch
@@ -147,73 +186,111 @@ class BatchWriter:
     def _run(self) -> None:
         cursor = self._warehouse.connection.cursor()
         while (batch := self._take_batch()) is not None:
-            tables = [table for table, _ in batch if table.num_rows]
-            futures = [future for _, future in batch]
-            if not tables:
-                for future in futures:
+            if not any(rows.size for rows, _ in batch):
+                for _, future in batch:
                     future.set_result(WriteResult(0, 0, 0))
                 continue
+            merged = Rows(
+                pa.concat_tables([rows.requests for rows, _ in batch]),
+                pa.concat_tables([rows.tool_spans for rows, _ in batch]),
+            )
             try:
-                inserted = self._commit(cursor, pa.concat_tables(tables))
-            except Exception as e:  # noqa: BLE001 - isolate the bad submission below
+                inserted = self._commit(cursor, merged)
+            except Exception as e:  # isolate the bad submission below
                 log.warning("batch commit failed (%s); retrying submissions one by one", e)
                 self._commit_one_by_one(cursor, batch)
                 continue
-            rows = sum(t.num_rows for t in tables)
-            result_rows = {id(f): t.num_rows for t, f in batch}
-            for future in futures:
-                future.set_result(WriteResult(result_rows[id(future)], rows, inserted))
+            for rows, future in batch:
+                future.set_result(
+                    WriteResult(rows.requests.num_rows, merged.requests.num_rows, inserted)
+                )
 
     def _commit_one_by_one(
         self,
         cursor: duckdb.DuckDBPyConnection,
-        batch: list[tuple[pa.Table, Future[WriteResult]]],
+        batch: list[tuple[Rows, Future[WriteResult]]],
     ) -> None:
-        for table, future in batch:
+        for rows, future in batch:
             try:
-                inserted = self._commit(cursor, table) if table.num_rows else 0
-            except Exception as e:  # noqa: BLE001 - reported to the submitter
-                self.stats.failed_rows += table.num_rows
+                inserted = self._commit(cursor, rows) if rows.size else 0
+            except Exception as e:  # reported to the submitter
+                self.stats.failed_rows += rows.requests.num_rows
                 future.set_exception(e)
             else:
-                future.set_result(WriteResult(table.num_rows, table.num_rows, inserted))
+                n = rows.requests.num_rows
+                future.set_result(WriteResult(n, n, inserted))
 
-    def _commit(self, cursor: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
+    def _commit(self, cursor: duckdb.DuckDBPyConnection, rows: Rows) -> int:
         started = time.perf_counter()
-        staged = _dedupe_request_ids(table.cast(REQUEST_SCHEMA))
-        cursor.register("staged_requests", staged)
+        requests = _dedupe(rows.requests.cast(REQUEST_SCHEMA), ["request_id"])
+        tool_spans = _dedupe(rows.tool_spans.cast(TOOL_SPAN_SCHEMA), ["trace_id", "span_id"])
+        since = _earliest_start(requests, tool_spans)
+        cursor.register("staged_requests", requests)
+        cursor.register("staged_tool_spans", tool_spans)
         try:
             cursor.execute("BEGIN TRANSACTION")
             try:
                 row = cursor.execute(INSERT_REQUESTS_SQL).fetchone()
+                if since is not None and (tool_spans.num_rows or self._has_tool_spans(cursor)):
+                    if tool_spans.num_rows:
+                        cursor.execute(INSERT_TOOL_SPANS_SQL)
+                    cursor.execute(RECOUNT_TOOL_CALLS_SQL, {"since": since})
                 cursor.execute("COMMIT")
             except BaseException:
                 cursor.execute("ROLLBACK")
                 raise
         finally:
             cursor.unregister("staged_requests")
+            cursor.unregister("staged_tool_spans")
         inserted = int(row[0]) if row else 0
         elapsed = time.perf_counter() - started
         stats = self.stats
         stats.batches += 1
         stats.stored_rows += inserted
-        stats.duplicate_rows += table.num_rows - inserted
+        stats.duplicate_rows += requests.num_rows - inserted
         stats.last_commit_seconds = elapsed
         stats.commit_seconds_total += elapsed
         for listener in self._listeners:
             listener(inserted)
         return inserted
 
+    def _has_tool_spans(self, cursor: duckdb.DuckDBPyConnection) -> bool:
+        """Whether any tool span was ever stored (else a request batch needs no recount)."""
+        if not self._tool_spans_seen:
+            self._tool_spans_seen = bool(
+                cursor.execute("SELECT EXISTS (FROM tool_spans)").fetchone()[0]
+            )
+        return self._tool_spans_seen
 
-def _dedupe_request_ids(table: pa.Table) -> pa.Table:
-    """Keep the first row of each request_id (ON CONFLICT cannot see in-batch twins)."""
-    ids = table.column("request_id")
-    if pc.count_distinct(ids).as_py() == table.num_rows:
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """One submission: request rows plus the tool-execution spans that came with them."""
+
+    requests: pa.Table
+    tool_spans: pa.Table
+
+    @property
+    def size(self) -> int:
+        return self.requests.num_rows + self.tool_spans.num_rows
+
+
+_EMPTY_REQUESTS = REQUEST_SCHEMA.empty_table()
+_EMPTY_TOOL_SPANS = TOOL_SPAN_SCHEMA.empty_table()
+
+
+def _dedupe(table: pa.Table, key: list[str]) -> pa.Table:
+    """Keep the first row of each key (ON CONFLICT cannot see twins within one batch)."""
+    if table.num_rows < 2:
         return table
-    first = (
-        pa.table({"request_id": ids, "row": pa.array(range(table.num_rows))})
-        .group_by("request_id", use_threads=False)
-        .aggregate([("row", "min")])
-        .column("row_min")
-    )
-    return table.take(pc.sort_indices(first))
+    numbered = table.select(key).append_column("row", pa.array(range(table.num_rows)))
+    first = numbered.group_by(key, use_threads=False).aggregate([("row", "min")])
+    if first.num_rows == table.num_rows:
+        return table
+    return table.take(pc.sort_indices(first.column("row_min")))
+
+
+def _earliest_start(*tables: pa.Table) -> object | None:
+    starts = [pc.min(t.column("started_at")).as_py() for t in tables if t.num_rows]
+    starts = [s for s in starts if s is not None]
+    return min(starts) if starts else None

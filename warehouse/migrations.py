@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from warehouse.schema import requests_ddl
+from warehouse.schema import TOOL_SPANS_TABLE_SQL, requests_ddl
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
@@ -131,9 +131,14 @@ def m002_stats_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_stats_weekly_rollup_view_sql("stats_weekly_overall", ("period_start",)))
 
 
+def m003_tool_spans(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(TOOL_SPANS_TABLE_SQL)
+
+
 MIGRATIONS: list[Migration] = [
     m001_requests,
     m002_stats_tables,
+    m003_tool_spans,
 ]
 
 

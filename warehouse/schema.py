@@ -62,6 +62,19 @@ REQUESTS_COLUMNS: tuple[Column, ...] = (
 REQUESTS_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in REQUESTS_COLUMNS)
 
 
+# Tool executions (`execute_tool` spans), kept so that a tool span arriving in another
+# export batch than its parent request span still counts toward the parent's `tool_calls`.
+TOOL_SPANS_TABLE_SQL = """
+CREATE TABLE tool_spans (
+    trace_id VARCHAR NOT NULL,
+    span_id VARCHAR NOT NULL,
+    parent_span_id VARCHAR NOT NULL,
+    started_at TIMESTAMPTZ,
+    PRIMARY KEY (trace_id, span_id)
+)
+"""
+
+
 def requests_ddl(table: str = "requests") -> str:
     cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in REQUESTS_COLUMNS)
     return f"CREATE TABLE {table} (\n    {cols},\n    PRIMARY KEY (request_id)\n)"
