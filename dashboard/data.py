@@ -7,7 +7,7 @@ recomputed from the summed counts and are NULL when their denominator is 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -112,9 +112,9 @@ class FilterOptions:
 
     first_day: date | None
     last_day: date | None
-    providers: tuple[str, ...] = field(default=())
-    models: tuple[str, ...] = field(default=())
-    apps: tuple[str, ...] = field(default=())
+    providers: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()
 
     def default_filters(self, range_days: int = DEFAULT_RANGE_DAYS) -> Filters:
         """The last `range_days` days that have data (today when there is none)."""

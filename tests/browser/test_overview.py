@@ -109,6 +109,14 @@ def test_a_selection_without_data_says_so(page: Page, dashboard_url: str) -> Non
     expect(page.locator("#overview-content")).to_be_hidden()
 
 
+def test_an_empty_warehouse_says_there_is_no_data(
+    page: Page, serve_dashboard: Callable[[list[Record]], str]
+) -> None:
+    page.goto(serve_dashboard([]) + "/")
+    expect(page.locator("#overview-no-data")).to_be_visible(timeout=CHART_TIMEOUT_MS)
+    expect(page.locator("#overview-content")).to_be_hidden()
+
+
 def test_unknown_path_shows_the_404_page(page: Page, dashboard_url: str) -> None:
     page.goto(dashboard_url + "/no-such-page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
