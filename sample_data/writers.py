@@ -13,67 +13,30 @@ import datetime as dt
 import gzip as gzip_module
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from sample_data.generator import SampleTraffic, generate
+from sample_data.generator import WIRE_SCHEMA, SampleTraffic, generate
+from sample_data.otlp_encoding import AttributeValue, SpanRecord, otlp_json, otlp_proto
+from warehouse.schema import REQUESTS_COLUMN_NAMES
 
 FORMATS = ("otlp-json", "otlp-proto", "jsonl")
-SCOPE_NAME = "gatewatch.sample"
 SPAN_KIND_INTERNAL = 1
 SPAN_KIND_CLIENT = 3
-STATUS_CODE_ERROR = 2
 TOOL_GAP_NS = 200_000  # the agent loop's pause between an answer and each tool run
 AGENT_MARGIN_NS = 1_000_000
 
-AttributeValue = str | bool | int | float | list[str]
-
-# Canonical columns a gateway request log carries (ids of the OTLP world stay NULL there).
-JSONL_KEYS = (
-    "request_id",
-    "duration_ms",
-    "ttft_ms",
-    "provider",
-    "provider_raw",
-    "model",
-    "model_raw",
-    "finish_reason",
-    "native_finish_reason",
-    "input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "tool_calls",
-    "status",
-    "error_type",
-    "http_status",
-    "app",
-    "user_id",
-    "session_id",
-)
-
-
-@dataclass(slots=True)
-class SpanRecord:
-    """One span, independent of the encoding."""
-
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    kind: int
-    start_ns: int
-    end_ns: int
-    attributes: list[tuple[str, AttributeValue]]
-    error_message: str | None = None
+# A gateway request log carries the canonical columns, less the OTLP ids and what ingest
+# assigns; `started_at` is written first, as RFC 3339 text.
+_NOT_IN_REQUEST_LOGS = {
+    *("trace_id", "span_id", "parent_span_id", "started_at"),
+    *("tenant", "source", "ingested_at"),
+}
+JSONL_KEYS = tuple(c for c in REQUESTS_COLUMN_NAMES if c not in _NOT_IN_REQUEST_LOGS)
 
 
 @dataclass(slots=True)
@@ -82,7 +45,6 @@ class _Agent:
     name: str
     start_ns: int
     end_ns: int
-    children: list[SpanRecord] = field(default_factory=list)
 
 
 def write_sample(
@@ -272,93 +234,87 @@ def tool_spans(row: dict[str, Any], llm: SpanRecord) -> list[SpanRecord]:
     return spans
 
 
-# --- encodings ------------------------------------------------------------------------
+# --- committed examples ---------------------------------------------------------------
+
+EXAMPLE_TRACE_ID = "5b8efff798038103d269b633813fc60c"
+EXAMPLE_AGENT_SPAN_ID = "eee19b7ec3c1b174"
+EXAMPLE_START_NS = 1_763_647_200_000_000_000  # 2025-11-20T14:00:00Z
+_MS = 1_000_000
 
 
-def _json_value(value: AttributeValue) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"boolValue": value}
-    if isinstance(value, int):
-        return {"intValue": str(value)}  # OTLP JSON: int64 as a decimal string
-    if isinstance(value, float):
-        return {"doubleValue": value}
-    if isinstance(value, list):
-        return {"arrayValue": {"values": [_json_value(v) for v in value]}}
-    return {"stringValue": value}
-
-
-def _json_span(span: SpanRecord) -> dict[str, Any]:
-    encoded: dict[str, Any] = {"traceId": span.trace_id, "spanId": span.span_id}
-    if span.parent_span_id:
-        encoded["parentSpanId"] = span.parent_span_id
-    encoded |= {
-        "name": span.name,
-        "kind": span.kind,
-        "startTimeUnixNano": str(span.start_ns),
-        "endTimeUnixNano": str(span.end_ns),
-        "attributes": [{"key": k, "value": _json_value(v)} for k, v in span.attributes],
+def example_rows() -> list[dict[str, Any]]:
+    """One support-agent turn: Claude on Anthropic answers with two tool calls, Gemini on
+    Vertex (named with the deprecated `gen_ai.system`) answers, GPT-5 on OpenAI is rate
+    limited. All three run under one invoke_agent span."""
+    base: dict[str, Any] = dict.fromkeys(REQUESTS_COLUMN_NAMES + tuple(WIRE_SCHEMA.names))
+    base |= {
+        "trace_id": EXAMPLE_TRACE_ID,
+        "parent_span_id": EXAMPLE_AGENT_SPAN_ID,
+        "agent_name": "support-triage",
+        "app": "support-agent",
+        "user_id": "user-0042",
+        "session_id": "sess-3f9a1c07d2b4",
+        "status": "ok",
+        "provider_key": "gen_ai.provider.name",
+        "streaming": False,
+        "tool_names": [],
+        "tool_span_ids": [],
+        "tool_durations_ns": [],
     }
-    if span.error_message is not None:
-        encoded["status"] = {"code": STATUS_CODE_ERROR, "message": span.error_message}
-    return encoded
-
-
-def otlp_json(spans_per_app: dict[str, list[SpanRecord]]) -> dict[str, Any]:
-    """An OTLP/HTTP JSON `ExportTraceServiceRequest`: hex ids, string int64s, integer enums."""
-    return {
-        "resourceSpans": [
-            {
-                "resource": {
-                    "attributes": [{"key": "service.name", "value": {"stringValue": app}}]
-                },
-                "scopeSpans": [
-                    {
-                        "scope": {"name": SCOPE_NAME},
-                        "spans": [_json_span(s) for s in spans],
-                    }
-                ],
-            }
-            for app, spans in spans_per_app.items()
-        ]
+    claude = base | {
+        "request_id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "span_id": "a1b2c3d4e5f60718",
+        "provider_raw": "anthropic",
+        "request_model": "claude-sonnet-4-5-20250929",
+        "response_model": "claude-sonnet-4-5-20250929",
+        "native_finish_reason": "tool_use",
+        "input_tokens": 5120,
+        "output_tokens": 412,
+        "reasoning_tokens": 128,
+        "cached_input_tokens": 2048,
+        "cache_write_tokens": 0,
+        "streaming": True,
+        "ttft_s": 0.812,
+        "start_ns": EXAMPLE_START_NS + 5 * _MS,
+        "end_ns": EXAMPLE_START_NS + 3_205 * _MS,
+        "tool_names": ["search_kb", "get_order"],
+        "tool_span_ids": ["b2c3d4e5f6071829", "c3d4e5f60718293a"],
+        "tool_durations_ns": [180 * _MS, 95 * _MS],
     }
+    gemini = base | {
+        "request_id": "2iMfafqKI9yKz_8PiZWm6Qg",
+        "span_id": "d4e5f60718293a4b",
+        "provider_key": "gen_ai.system",
+        "provider_raw": "vertex_ai",
+        "request_model": "gemini-2.5-pro",
+        "response_model": "gemini-2.5-pro",
+        "native_finish_reason": "STOP",
+        "input_tokens": 7900,
+        "output_tokens": 640,
+        "reasoning_tokens": 310,
+        "start_ns": EXAMPLE_START_NS + 3_600 * _MS,
+        "end_ns": EXAMPLE_START_NS + 11_250 * _MS,
+    }
+    gpt = base | {
+        "request_id": f"{EXAMPLE_TRACE_ID}:e5f60718293a4b5c",
+        "span_id": "e5f60718293a4b5c",
+        "provider_raw": "openai",
+        "request_model": "gpt-5",
+        "status": "error",
+        "error_name": "RateLimitError",
+        "error_message": "Rate limit exceeded",
+        "http_status": 429,
+        "start_ns": EXAMPLE_START_NS + 11_300 * _MS,
+        "end_ns": EXAMPLE_START_NS + 11_420 * _MS,
+    }
+    return [claude, gemini, gpt]
 
 
-def _proto_value(value: AttributeValue) -> AnyValue:
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[_proto_value(v) for v in value]))
-    return AnyValue(string_value=value)
-
-
-def _proto_span(span: SpanRecord) -> Span:
-    return Span(
-        trace_id=bytes.fromhex(span.trace_id),
-        span_id=bytes.fromhex(span.span_id),
-        parent_span_id=bytes.fromhex(span.parent_span_id or ""),
-        name=span.name,
-        kind=span.kind,
-        start_time_unix_nano=span.start_ns,
-        end_time_unix_nano=span.end_ns,
-        attributes=[KeyValue(key=k, value=_proto_value(v)) for k, v in span.attributes],
-        status=Status(code=STATUS_CODE_ERROR, message=span.error_message)
-        if span.error_message is not None
-        else None,
-    )
-
-
-def otlp_proto(spans_per_app: dict[str, list[SpanRecord]]) -> ExportTraceServiceRequest:
-    request = ExportTraceServiceRequest()
-    for app, spans in spans_per_app.items():
-        resource_spans = request.resource_spans.add()
-        resource_spans.resource.attributes.append(
-            KeyValue(key="service.name", value=AnyValue(string_value=app))
-        )
-        scope_spans = resource_spans.scope_spans.add()
-        scope_spans.scope.name = SCOPE_NAME
-        scope_spans.spans.extend(_proto_span(s) for s in spans)
-    return request
+def write_examples(directory: Path) -> list[Path]:
+    """(Re)write `otlp_traces.json` and `otlp_traces.pb` from `example_rows`."""
+    spans = spans_by_app(example_rows())
+    json_path = directory / "otlp_traces.json"
+    json_path.write_bytes(orjson.dumps(otlp_json(spans), option=orjson.OPT_INDENT_2) + b"\n")
+    proto_path = directory / "otlp_traces.pb"
+    proto_path.write_bytes(otlp_proto(spans).SerializeToString(deterministic=True))
+    return [json_path, proto_path]
