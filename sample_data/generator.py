@@ -38,6 +38,8 @@ OTLP_SOURCE = "otlp:genai"
 JSONL_SOURCE = "requests:canonical"
 US_PER_DAY = 86_400_000_000
 US_PER_HOUR = 3_600_000_000
+LENGTH_SHARE = 0.02  # of ok answers cut at max tokens
+CONTENT_FILTER_SHARE = 0.003
 
 WIRE_SCHEMA = pa.schema(
     [
@@ -286,19 +288,19 @@ def _finish_reasons(
             1.0,
         )
     )
-    n_days = len(np.bincount(day)) if len(day) else 0
+    n_days = int(day.max()) + 1 if len(day) else 0
     ok_sum = np.bincount(day[ok], weights=propensity[ok], minlength=n_days)
     ok_count = np.bincount(day[ok], minlength=n_days)
     mean = np.where(ok_count > 0, ok_sum / np.maximum(ok_count, 1), 1.0)
     p_tool = t.tool_call_rate_at(window_fraction) * propensity / mean[day]
     p_tool = np.clip(p_tool, 0, 0.95)
     u = rng.random(len(day))
-    finish = np.where(
-        u < p_tool,
-        "tool_calls",
-        np.where(
-            u < p_tool + 0.02, "length", np.where(u < p_tool + 0.023, "content_filter", "stop")
-        ),
+    length_below = p_tool + LENGTH_SHARE
+    filter_below = length_below + CONTENT_FILTER_SHARE
+    finish = np.select(
+        [u < p_tool, u < length_below, u < filter_below],
+        ["tool_calls", "length", "content_filter"],
+        "stop",
     )
     finish = np.where(ok, finish, "")
     count = rng.choice(np.arange(1, 5), size=len(day), p=[0.5, 0.25, 0.15, 0.1])

@@ -69,6 +69,8 @@ def request_ids(
 
 
 def error_wire(error_type: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, ...]:
+    """`error.type` as the family's SDK spells it, http status (-1 = none) and status message
+    of each failed request ('' for ok ones)."""
     names, statuses, messages = [], [], []
     for e, f in zip(error_type, family, strict=True):
         if e == "":
@@ -103,6 +105,8 @@ def people(
     start: dt.date,
     days: int,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """User and session ids ('' = not sent): users from a shared pool, a fresh session per
+    interactive request, one session per night for the batch."""
     n = len(app)
     user_share = lookup(app, {a.name: a.user_share for a in APPS.values()})
     session_share = lookup(app, {a.name: a.session_share for a in APPS.values()})
