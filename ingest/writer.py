@@ -39,9 +39,9 @@ ON CONFLICT (trace_id, span_id) DO NOTHING
 
 # Tool executions may reach us in another export batch than their parent request span, in
 # either order. Recount the children of every parent this batch touched, from the
-# deduplicated tool_spans table, and fix the parents whose count changed. Children start
-# after their parent, and a parent is looked for at most a day before its children; both
-# bounds let DuckDB skip old row groups.
+# deduplicated tool_spans table, and fix the parents whose count changed. A parent is looked
+# for at most a day before the batch's earliest span, and its children (all of them, also
+# siblings from earlier batches) start after it; both bounds let DuckDB skip old row groups.
 RECOUNT_TOOL_CALLS_SQL = """
 WITH touched AS (
     SELECT trace_id, parent_span_id FROM staged_tool_spans
@@ -52,7 +52,7 @@ counts AS (
     SELECT t.trace_id, t.parent_span_id, count(*)::INTEGER AS n
     FROM tool_spans t
     SEMI JOIN touched USING (trace_id, parent_span_id)
-    WHERE t.started_at >= $since
+    WHERE t.started_at >= $since - INTERVAL 1 DAY
     GROUP BY ALL
 )
 UPDATE requests SET

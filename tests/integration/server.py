@@ -1,0 +1,92 @@
+"""A real `gatewatch serve` subprocess on free local ports, and the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "gatewatch.cli", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"gatewatch {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+@dataclass
+class Served:
+    db: Path
+    ingest_url: str
+    dashboard_url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill_hard(self) -> None:
+        self.process.kill()  # SIGKILL: no shutdown code runs
+        self.process.wait()
+
+
+def start_serve(db: Path, *, jobs_every: str = "1h", timeout: float = 60.0) -> Served:
+    ingest_port, dashboard_port = free_port(), free_port()
+    log = open(db.parent / f"serve-{ingest_port}.log", "wb")  # noqa: SIM115 - lives with process
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gatewatch.cli",
+            "--db",
+            str(db),
+            "serve",
+            "--ingest-port",
+            str(ingest_port),
+            "--dashboard-port",
+            str(dashboard_port),
+            "--jobs-every",
+            jobs_every,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    served = Served(
+        db, f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{dashboard_port}", process
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {(db.parent / log.name).read_text()}")
+        try:
+            if httpx.get(f"{served.ingest_url}/healthz", timeout=1).status_code == 200:
+                return served
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    served.stop()
+    raise AssertionError("serve did not become healthy in time")
