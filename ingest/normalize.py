@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from warehouse import schema as warehouse_schema
+
 _CACHE_SIZE = 4096
 
 
@@ -291,9 +293,7 @@ def normalize_finish_reason(
 
 # --- errors ----------------------------------------------------------------------------------
 
-PROVIDER_ERROR_TYPES: frozenset[str] = frozenset(
-    {"rate_limit", "overloaded", "server_error", "timeout", "connection", "bad_response"}
-)
+PROVIDER_ERROR_TYPES: frozenset[str] = frozenset(warehouse_schema.PROVIDER_ERROR_TYPES)
 
 # fmt: off
 ERROR_SIGNALS: dict[str, str] = _invert(

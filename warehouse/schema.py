@@ -59,6 +59,18 @@ REQUESTS_COLUMNS: tuple[Column, ...] = (
     Column("ingested_at", "TIMESTAMPTZ", "when gatewatch stored the row"),
 )
 
+# `error_type` classes that count against a provider's uptime, and those that are the
+# caller's fault (they count in `requests` only). Shared by ingest and the metric jobs.
+PROVIDER_ERROR_TYPES: tuple[str, ...] = (
+    "rate_limit",
+    "overloaded",
+    "server_error",
+    "timeout",
+    "connection",
+    "bad_response",
+)
+CLIENT_ERROR_TYPES: tuple[str, ...] = ("client_error", "auth", "context_length", "content_policy")
+
 REQUESTS_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in REQUESTS_COLUMNS)
 
 

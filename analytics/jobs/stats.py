@@ -10,21 +10,12 @@ from datetime import timedelta
 
 from analytics.jobs.runner import PeriodJob, touched_requests_sql
 from warehouse.migrations import STATS_RATIOS_SQL
+from warehouse.schema import CLIENT_ERROR_TYPES, PROVIDER_ERROR_TYPES
 
 # Periods are UTC calendar days and ISO weeks (date_trunc('week') starts on Monday),
 # independent of the session time zone.
 DAY_PERIOD_SQL = "CAST(timezone('UTC', started_at) AS DATE)"
 WEEK_PERIOD_SQL = "CAST(date_trunc('week', timezone('UTC', started_at)) AS DATE)"
-
-PROVIDER_ERROR_TYPES = (
-    "rate_limit",
-    "overloaded",
-    "server_error",
-    "timeout",
-    "connection",
-    "bad_response",
-)
-CLIENT_ERROR_TYPES = ("client_error", "auth", "context_length", "content_policy")
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
