@@ -84,8 +84,14 @@ def decode_traces_protobuf(body: bytes) -> DecodedSpans:
         resource = _pb_attributes(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
-                if len(span.trace_id) != 16 or len(span.span_id) != 8:
-                    out.reject(f"span {span.name!r}: traceId/spanId must be 16/8 bytes")
+                if (
+                    len(span.trace_id) != 16
+                    or len(span.span_id) != 8
+                    or len(span.parent_span_id) not in (0, 8)
+                ):
+                    out.reject(
+                        f"span {span.name!r}: traceId/spanId/parentSpanId must be 16/8/8 bytes"
+                    )
                     continue
                 out.spans.append(
                     SpanView(
@@ -243,7 +249,9 @@ def decode_traces_json(body: bytes) -> DecodedSpans:
     for resource_spans in resource_spans_list:
         if not isinstance(resource_spans, dict):
             raise PayloadError("resourceSpans[] entries must be objects")
-        resource_obj = resource_spans.get("resource") or {}
+        resource_obj = resource_spans.get("resource")
+        if resource_obj is not None and not isinstance(resource_obj, dict):
+            raise PayloadError("resourceSpans[].resource must be an object")
         resource = _json_attributes(resource_obj.get("attributes")) if resource_obj else {}
         scope_list = _first(resource_spans, "scopeSpans", "scope_spans") or []
         for scope_spans in scope_list if isinstance(scope_list, list) else []:

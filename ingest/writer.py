@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 
 import duckdb
@@ -57,8 +57,9 @@ counts AS (
 )
 UPDATE requests SET
     tool_calls = counts.n,
+    -- the mapper's precedence: only a cancellation outranks tool calls being present
     finish_reason = CASE
-        WHEN requests.status = 'ok' AND requests.finish_reason IS DISTINCT FROM 'cancelled'
+        WHEN requests.finish_reason IS DISTINCT FROM 'cancelled'
         THEN 'tool_calls' ELSE requests.finish_reason END
 FROM counts
 WHERE requests.started_at >= $since - INTERVAL 1 DAY
@@ -188,21 +189,22 @@ class BatchWriter:
         while (batch := self._take_batch()) is not None:
             if not any(rows.size for rows, _ in batch):
                 for _, future in batch:
-                    future.set_result(WriteResult(0, 0, 0))
+                    _resolve(future, WriteResult(0, 0, 0))
                 continue
-            merged = Rows(
-                pa.concat_tables([rows.requests for rows, _ in batch]),
-                pa.concat_tables([rows.tool_spans for rows, _ in batch]),
-            )
             try:
+                merged = Rows(
+                    pa.concat_tables([rows.requests for rows, _ in batch]),
+                    pa.concat_tables([rows.tool_spans for rows, _ in batch]),
+                )
                 inserted = self._commit(cursor, merged)
             except Exception as e:  # isolate the bad submission below
                 log.warning("batch commit failed (%s); retrying submissions one by one", e)
                 self._commit_one_by_one(cursor, batch)
                 continue
             for rows, future in batch:
-                future.set_result(
-                    WriteResult(rows.requests.num_rows, merged.requests.num_rows, inserted)
+                _resolve(
+                    future,
+                    WriteResult(rows.requests.num_rows, merged.requests.num_rows, inserted),
                 )
 
     def _commit_one_by_one(
@@ -215,13 +217,14 @@ class BatchWriter:
                 inserted = self._commit(cursor, rows) if rows.size else 0
             except Exception as e:  # reported to the submitter
                 self.stats.failed_rows += rows.requests.num_rows
-                future.set_exception(e)
+                _resolve(future, e)
             else:
                 n = rows.requests.num_rows
-                future.set_result(WriteResult(n, n, inserted))
+                _resolve(future, WriteResult(n, n, inserted))
 
     def _commit(self, cursor: duckdb.DuckDBPyConnection, rows: Rows) -> int:
         started = time.perf_counter()
+        submitted = rows.requests.num_rows
         requests = _dedupe(rows.requests.cast(REQUEST_SCHEMA), ["request_id"])
         tool_spans = _dedupe(rows.tool_spans.cast(TOOL_SPAN_SCHEMA), ["trace_id", "span_id"])
         since = _earliest_start(requests, tool_spans)
@@ -247,7 +250,7 @@ class BatchWriter:
         stats = self.stats
         stats.batches += 1
         stats.stored_rows += inserted
-        stats.duplicate_rows += requests.num_rows - inserted
+        stats.duplicate_rows += submitted - inserted
         stats.last_commit_seconds = elapsed
         stats.commit_seconds_total += elapsed
         for listener in self._listeners:
@@ -261,6 +264,17 @@ class BatchWriter:
                 cursor.execute("SELECT EXISTS (FROM tool_spans)").fetchone()[0]
             )
         return self._tool_spans_seen
+
+
+def _resolve(future: Future[WriteResult], outcome: WriteResult | BaseException) -> None:
+    """Answer a submitter; one that gave up (cancelled its future) must not stop the writer."""
+    try:
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+    except InvalidStateError:
+        pass
 
 
 @dataclass(frozen=True, slots=True)

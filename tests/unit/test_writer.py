@@ -114,11 +114,6 @@ def test_duplicates_within_one_submission_keep_the_first(
     assert (writer.stats.submitted_rows, writer.stats.stored_rows) == (3, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BatchWriter._commit counts duplicate_rows after the in-batch dedupe, so twins "
-    "within one batch are in neither stored_rows nor duplicate_rows",
-)
 def test_stats_account_for_every_submitted_row(writer: BatchWriter) -> None:
     writer.submit(table(req("r1"), req("r1"), req("r2"))).result(TIMEOUT)
     writer.submit(table(req("r2"))).result(TIMEOUT)
@@ -214,13 +209,6 @@ def test_a_table_that_does_not_cast_fails_its_own_future_and_the_writer_goes_on(
     assert [r[0] for r in rows(warehouse)] == ["ok1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="BatchWriter._run calls pa.concat_tables outside its try block; submissions with "
-    "different schemas in one batch raise ArrowInvalid there and kill the writer thread, so "
-    "no future of the batch (nor any later one) is ever resolved",
-)
 def test_a_table_with_another_schema_in_a_shared_batch_fails_alone(warehouse: Warehouse) -> None:
     writer = BatchWriter(warehouse)
     good = writer.submit(table(req("g1")))
@@ -234,13 +222,6 @@ def test_a_table_with_another_schema_in_a_shared_batch_fails_alone(warehouse: Wa
         writer.stop(timeout=1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="a submission whose future was cancelled (e.g. asyncio.wrap_future when the request "
-    "task is cancelled) makes Future.set_result raise InvalidStateError on the writer thread, "
-    "which ends the thread; later submissions are never committed",
-)
 def test_a_cancelled_submission_does_not_stop_the_writer(warehouse: Warehouse) -> None:
     writer = BatchWriter(warehouse)
     cancelled = writer.submit(table(req("c1")))
@@ -385,12 +366,6 @@ def test_child_of_another_trace_is_not_counted(writer: BatchWriter, warehouse: W
     assert parent_row(warehouse) == ("stop", "stop", 0, "ok")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an error parent with a tool child is stored as finish_reason 'tool_calls' when both "
-    "arrive together (mapper precedence) but stays 'error' when the child arrives later "
-    "(RECOUNT_TOOL_CALLS_SQL only rewrites status = 'ok' rows): the row depends on batching",
-)
 def test_error_parent_with_a_tool_child_does_not_depend_on_arrival_order(
     tmp_path: Path,
 ) -> None:
