@@ -460,5 +460,5 @@ def test_undecodable_protobuf_body_raises_payload_error() -> None:
 
 def test_json_resource_that_is_not_an_object_is_bad_data() -> None:
     body = b'{"resourceSpans": [{"resource": "svc", "scopeSpans": []}]}'
-    with pytest.raises(PayloadError):
+    with pytest.raises(PayloadError, match=r"^resourceSpans\[\]\.resource must be an object$"):
         decode_traces_json(body)

@@ -384,4 +384,5 @@ def test_error_parent_with_a_tool_child_does_not_depend_on_arrival_order(
         writer.stop()
         stored.append(parent_row(wh))
         wh.close()
-    assert stored[0] == stored[1]
+    # tool calls present outrank the error status (reference/conventions.md §4)
+    assert stored == [("tool_calls", None, 1, "error"), ("tool_calls", None, 1, "error")]
