@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ingest.coerce import to_count, to_float
 from ingest.normalize import (
     classify_error,
     known_finish_reason,
@@ -22,7 +23,6 @@ from ingest.record import Record
 SOURCE = "requests:canonical"
 
 # A count above this is not a real token count (and would overflow downstream sums).
-_MAX_COUNT = 2**53
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 # Fractions finer than microseconds (RFC 3339 allows nanoseconds) are cut to 6 digits.
@@ -63,16 +63,8 @@ def count(item: Mapping[str, Any], field: str) -> int | None:
     value = item.get(field)
     if value is None:
         return None
-    result: int | None = None
-    if isinstance(value, bool):
-        result = None
-    elif isinstance(value, int):
-        result = value
-    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        result = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        result = int(value.strip())
-    if result is None or not 0 <= result <= _MAX_COUNT:
+    result = to_count(value)
+    if result is None:
         raise FieldError(field, f"not a non-negative integer: {value!r}")
     return result
 
@@ -82,15 +74,8 @@ def milliseconds(item: Mapping[str, Any], field: str) -> float | None:
     value = item.get(field)
     if value is None:
         return None
-    result: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        result = float(value)
-    elif isinstance(value, str):
-        try:
-            result = float(value)
-        except ValueError:
-            result = None
-    if result is None or not math.isfinite(result) or result < 0:
+    result = to_float(value)
+    if result is None:
         raise FieldError(field, f"not a non-negative number: {value!r}")
     return result
 
