@@ -24,7 +24,6 @@ class JobRunner:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.last_result: JobsResult | None = None
 
     def run(
         self, *, full: bool = False, progress: Callable[[str], None] | None = None
@@ -38,7 +37,6 @@ class JobRunner:
                     publish_snapshot(cursor, self._warehouse.path)
             finally:
                 cursor.close()
-            self.last_result = result
             return result
 
     def start_schedule(self, every_seconds: float) -> None:

@@ -25,12 +25,6 @@ def map_spans(
     decoded: DecodedSpans, *, ingested_at_us: int, tenant: str | None = None
 ) -> MappedSpans:
     roles = [genai.span_role(span) for span in decoded.spans]
-    # Tool executions count toward the request span that triggered them (their parent).
-    tool_children: Counter[tuple[str, str]] = Counter(
-        (span.trace_id, span.parent_span_id)
-        for span, role in zip(decoded.spans, roles, strict=True)
-        if role == "tool" and span.parent_span_id
-    )
     warnings: Counter[str] = Counter()
     tool_spans = [
         {
@@ -42,6 +36,8 @@ def map_spans(
         for span, role in zip(decoded.spans, roles, strict=True)
         if role == "tool" and span.parent_span_id
     ]
+    # Tool executions count toward the request span that triggered them (their parent).
+    tool_children = Counter((t["trace_id"], t["parent_span_id"]) for t in tool_spans)
     records: list[Record] = []
     for span, role in zip(decoded.spans, roles, strict=True):
         if role != "llm":

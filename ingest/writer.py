@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 
@@ -91,8 +89,6 @@ class WriterStats:
     duplicate_rows: int = 0
     failed_rows: int = 0
     batches: int = 0
-    last_commit_seconds: float = 0.0
-    commit_seconds_total: float = 0.0
 
 
 class BatchWriter:
@@ -112,7 +108,6 @@ class BatchWriter:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.stats = WriterStats()
-        self._listeners: list[Callable[[int], None]] = []
         self._tool_spans_seen = False
 
     # --- producer side ------------------------------------------------------------------
@@ -138,10 +133,6 @@ class BatchWriter:
             self.stats.submitted_rows += requests.num_rows
             self._cond.notify()
         return future
-
-    def add_commit_listener(self, listener: Callable[[int], None]) -> None:
-        """`listener(inserted_rows)` runs on the writer thread after each commit."""
-        self._listeners.append(listener)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -223,7 +214,6 @@ class BatchWriter:
                 _resolve(future, WriteResult(n, n, inserted))
 
     def _commit(self, cursor: duckdb.DuckDBPyConnection, rows: Rows) -> int:
-        started = time.perf_counter()
         submitted = rows.requests.num_rows
         requests = _dedupe(rows.requests.cast(REQUEST_SCHEMA), ["request_id"])
         tool_spans = _dedupe(rows.tool_spans.cast(TOOL_SPAN_SCHEMA), ["trace_id", "span_id"])
@@ -246,15 +236,10 @@ class BatchWriter:
             cursor.unregister("staged_requests")
             cursor.unregister("staged_tool_spans")
         inserted = int(row[0]) if row else 0
-        elapsed = time.perf_counter() - started
         stats = self.stats
         stats.batches += 1
         stats.stored_rows += inserted
         stats.duplicate_rows += submitted - inserted
-        stats.last_commit_seconds = elapsed
-        stats.commit_seconds_total += elapsed
-        for listener in self._listeners:
-            listener(inserted)
         return inserted
 
     def _has_tool_spans(self, cursor: duckdb.DuckDBPyConnection) -> bool:
