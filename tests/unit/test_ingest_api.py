@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -32,21 +31,6 @@ JS = {"Content-Type": "application/json"}
 LIMIT = 64 * 1024
 RESOURCE = {"service.name": "billing-bot"}
 PARENT = "b000000000000001"
-
-
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
-    wh = Warehouse.open(tmp_path / "t.duckdb")
-    yield wh
-    wh.close()
-
-
-@pytest.fixture
-def writer(warehouse: Warehouse) -> Iterator[BatchWriter]:
-    w = BatchWriter(warehouse)
-    w.start()
-    yield w
-    w.stop()
 
 
 @pytest.fixture

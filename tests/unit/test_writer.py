@@ -4,7 +4,6 @@ flush and stop, against a real DuckDB warehouse."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +20,6 @@ from warehouse.db import Warehouse
 T0_US = START_NS // 1000
 PARENT = "b000000000000001"
 TIMEOUT = 10.0
-
-
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
-    wh = Warehouse.open(tmp_path / "w.duckdb")
-    yield wh
-    wh.close()
-
-
-@pytest.fixture
-def writer(warehouse: Warehouse) -> Iterator[BatchWriter]:
-    w = BatchWriter(warehouse)
-    w.start()
-    yield w
-    w.stop()
 
 
 def req(request_id: str | None, **fields: Any) -> Record:
