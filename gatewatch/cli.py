@@ -94,23 +94,32 @@ def cli(ctx: click.Context, db: str | None, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def listen_options(func):  # type: ignore[no-untyped-def]
+    """Where `serve` (and `demo`, which ends in `serve`) listens."""
+    func = click.option(
+        "--dashboard-port",
+        type=int,
+        default=lambda: config.env_int(
+            config.GATEWATCH_DASHBOARD_PORT, config.DEFAULT_DASHBOARD_PORT
+        ),
+        show_default=f"{config.DEFAULT_DASHBOARD_PORT} or env {config.GATEWATCH_DASHBOARD_PORT}",
+        help="Port of the dashboard.",
+    )(func)
+    func = click.option(
+        "--ingest-port",
+        type=int,
+        default=lambda: config.env_int(config.GATEWATCH_INGEST_PORT, config.DEFAULT_INGEST_PORT),
+        show_default=f"{config.DEFAULT_INGEST_PORT} or env {config.GATEWATCH_INGEST_PORT}",
+        help="Port of the OTLP/HTTP and request-log API.",
+    )(func)
+    return click.option(
+        "--host", default=config.DEFAULT_HOST, show_default=True, help="Bind address."
+    )(func)
+
+
 @cli.command()
 @db_option
-@click.option("--host", default=config.DEFAULT_HOST, show_default=True, help="Bind address.")
-@click.option(
-    "--ingest-port",
-    type=int,
-    default=lambda: config.env_int(config.GATEWATCH_INGEST_PORT, config.DEFAULT_INGEST_PORT),
-    show_default=f"{config.DEFAULT_INGEST_PORT} or env {config.GATEWATCH_INGEST_PORT}",
-    help="Port of the OTLP/HTTP and request-log API.",
-)
-@click.option(
-    "--dashboard-port",
-    type=int,
-    default=lambda: config.env_int(config.GATEWATCH_DASHBOARD_PORT, config.DEFAULT_DASHBOARD_PORT),
-    show_default=f"{config.DEFAULT_DASHBOARD_PORT} or env {config.GATEWATCH_DASHBOARD_PORT}",
-    help="Port of the dashboard.",
-)
+@listen_options
 @click.option(
     "--jobs-every",
     default=lambda: config.env_or(config.GATEWATCH_JOBS_EVERY, config.DEFAULT_JOBS_EVERY),
@@ -323,11 +332,7 @@ def write_sample_files(
 @cli.command()
 @db_option
 @click.option("--days", type=int, default=90, show_default=True, help="Days of sample traffic.")
-@click.option("--host", default=config.DEFAULT_HOST, show_default=True)
-@click.option("--ingest-port", type=int, default=config.DEFAULT_INGEST_PORT, show_default=True)
-@click.option(
-    "--dashboard-port", type=int, default=config.DEFAULT_DASHBOARD_PORT, show_default=True
-)
+@listen_options
 @click.option("--no-serve", is_flag=True, help="Set up the database, then exit.")
 @click.pass_context
 def demo(
