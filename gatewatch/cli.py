@@ -58,12 +58,12 @@ def open_warehouse(db: str, *, read_only: bool = False) -> Iterator:
             warehouse = Warehouse.open(db, read_only=read_only)
             break
         except WarehouseError as e:
-            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+            if "lock" not in str(e).lower():
+                raise GatewatchError(str(e)) from e
+            if time.monotonic() > deadline:
                 raise GatewatchError(
                     f"{db} is in use by another process that is not a gatewatch serve; "
                     "wait for it to finish"
-                    if "lock" in str(e).lower()
-                    else str(e)
                 ) from e
             if not warned:
                 _say(f"waiting for another gatewatch command to release {db} ...")

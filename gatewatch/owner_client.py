@@ -32,7 +32,8 @@ class OwnerClient:
     def _check(self, response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:
             try:
-                message = response.json().get("error") or response.json().get("message")
+                answer = response.json()
+                message = answer.get("error") or answer.get("message")
             except ValueError:
                 message = response.text[:300]
             raise GatewatchError(f"gatewatch serve (pid {self.owner.pid}) answered: {message}")
