@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.record import REQUEST_SCHEMA
+from ingest.tool_quality import QUALITY_COLUMNS
 from sample_data.catalogue import (
     APPS,
     MODELS,
@@ -152,6 +153,7 @@ def generate(
             "tenant": pa.nulls(n, pa.string()),
             "source": _strings(np.where(otlp, OTLP_SOURCE, JSONL_SOURCE)),
             "ingested_at": pa.nulls(n, pa.timestamp("us", tz="UTC")),
+            **{column: pa.nulls(n, pa.int32()) for column in QUALITY_COLUMNS},
         },
         schema=REQUEST_SCHEMA,
     ).take(order)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from warehouse.schema import TOOL_SPANS_TABLE_SQL, requests_ddl
+from warehouse.schema import REQUESTS_COLUMNS, TOOL_SPANS_TABLE_SQL, requests_ddl
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
@@ -135,10 +135,21 @@ def m003_tool_spans(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TOOL_SPANS_TABLE_SQL)
 
 
+def _add_requests_columns(con: duckdb.DuckDBPyConnection, migration: str) -> None:
+    for column in REQUESTS_COLUMNS:
+        if column.added_by == migration:
+            con.execute(f"ALTER TABLE requests ADD COLUMN {column.name} {column.sql_type}")
+
+
+def m004_tool_call_quality(con: duckdb.DuckDBPyConnection) -> None:
+    _add_requests_columns(con, "m004_tool_call_quality")
+
+
 MIGRATIONS: list[Migration] = [
     m001_requests,
     m002_stats_tables,
     m003_tool_spans,
+    m004_tool_call_quality,
 ]
 
 

@@ -15,6 +15,7 @@ class Column:
     name: str
     sql_type: str
     doc: str
+    added_by: str | None = None  # the migration that added the column (None: `m001_requests`)
 
 
 REQUESTS_COLUMNS: tuple[Column, ...] = (
@@ -57,6 +58,22 @@ REQUESTS_COLUMNS: tuple[Column, ...] = (
         "source", "VARCHAR", "input path and convention that produced the row, e.g. `otlp:genai`"
     ),
     Column("ingested_at", "TIMESTAMPTZ", "when gatewatch stored the row"),
+    *(
+        Column(name, "INTEGER", doc, added_by="m004_tool_call_quality")
+        for name, doc in (
+            (
+                "tool_calls_valid",
+                "tool calls naming a declared tool with JSON arguments that match its schema; "
+                "NULL = not checked (the request carried no tool definitions or no arguments)",
+            ),
+            ("tool_calls_invalid_json", "tool calls whose arguments are not a JSON object"),
+            ("tool_calls_unknown_tool", "tool calls naming a tool that was not declared"),
+            (
+                "tool_calls_schema_mismatch",
+                "tool calls whose JSON arguments fail the declared tool's JSON Schema",
+            ),
+        )
+    ),
 )
 
 # `error_type` classes that count against a provider's uptime, and those that are the
@@ -88,5 +105,7 @@ CREATE TABLE tool_spans (
 
 
 def requests_ddl(table: str = "requests") -> str:
-    cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in REQUESTS_COLUMNS)
+    """The table as `m001_requests` created it; later columns come from their migrations."""
+    first = (c for c in REQUESTS_COLUMNS if c.added_by is None)
+    cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in first)
     return f"CREATE TABLE {table} (\n    {cols},\n    PRIMARY KEY (request_id)\n)"
