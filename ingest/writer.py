@@ -54,6 +54,8 @@ counts AS (
     GROUP BY ALL
 )
 UPDATE requests SET
+    -- the calls a response reports and its execute_tool children are two views of the
+    -- same calls: keep the larger
     tool_calls = counts.n,
     -- the mapper's precedence: only a cancellation outranks tool calls being present
     finish_reason = CASE
@@ -63,7 +65,7 @@ FROM counts
 WHERE requests.started_at >= $since - INTERVAL 1 DAY
   AND requests.trace_id = counts.trace_id
   AND requests.span_id = counts.parent_span_id
-  AND requests.tool_calls IS DISTINCT FROM counts.n
+  AND (requests.tool_calls IS NULL OR requests.tool_calls < counts.n)
 """
 
 
