@@ -85,13 +85,30 @@ def find_owner_client(db: str):  # type: ignore[no-untyped-def]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"Alias/app mapping file [env {config.GATEWATCH_CONFIG}; "
+    f"default ./{config.DEFAULT_CONFIG} if present]",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.version_option(package_name="gatewatch")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, db: str | None, config_file: str | None, debug: bool) -> None:
     """gatewatch: observability and analytics for LLM gateway traffic."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+def use_user_config(ctx: click.Context):  # type: ignore[no-untyped-def]
+    """Load the user's alias file and make this process's mappers use it."""
+    from gatewatch.user_config import apply_user_config, load_user_config
+
+    user = load_user_config(ctx.find_root().params.get("config_file"))
+    apply_user_config(user)
+    return user
 
 
 def listen_options(func):  # type: ignore[no-untyped-def]
@@ -136,6 +153,7 @@ def serve(
     jobs_every: str,
 ) -> None:
     """Run ingest API, batch jobs and dashboard; own the database."""
+    use_user_config(ctx)
     _serve(resolve_db(ctx, db), host, ingest_port, dashboard_port, jobs_every)
 
 
@@ -169,7 +187,10 @@ def _serve(db: str, host: str, ingest_port: int, dashboard_port: int, jobs_every
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
 def ingest(ctx: click.Context, db: str | None, paths: tuple[Path, ...]) -> None:
-    """Bulk-load OTLP JSON/protobuf exports and JSONL request logs (files, folders, .gz)."""
+    """Bulk-load OTLP JSON/protobuf exports and JSONL request logs (files, folders, .gz).
+
+    With a running `serve`, the files are mapped there (with its alias file)."""
+    use_user_config(ctx)
     ingest_paths(resolve_db(ctx, db), list(paths))
 
 
@@ -348,6 +369,7 @@ def demo(
     from warehouse.ownership import read_owner
 
     db = resolve_db(ctx, db)
+    use_user_config(ctx)
     owner = read_owner(db)
     if owner is not None:
         raise GatewatchError(f"gatewatch serve (pid {owner.pid}) owns {db}; stop it first")
@@ -363,6 +385,47 @@ def demo(
     _say(f"demo database ready in {time.monotonic() - started:.1f}s")
     if not no_serve:
         _serve(db, host, ingest_port, dashboard_port, config.DEFAULT_JOBS_EVERY)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """The alias and app-mapping file."""
+
+
+@config_group.command("show")
+@click.option("--builtin", is_flag=True, help="Also list the built-in provider and model aliases.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+def config_show(ctx: click.Context, builtin: bool, output_format: str) -> None:
+    """Show the mappings in effect: section, as received, mapped to, and where it comes from."""
+    import pyarrow as pa
+
+    from gatewatch.output import write_table
+    from gatewatch.user_config import builtin_mappings
+
+    user = use_user_config(ctx)
+    _say(f"config file: {user.path or 'none (built-in tables only)'}")
+    rows = [
+        (section, key, value, str(user.path))
+        for section, table in (
+            ("providers", user.providers),
+            ("models", user.models),
+            ("apps", user.apps),
+        )
+        for key, value in sorted(table.items())
+    ]
+    if builtin:
+        rows += [(section, key, value, "built-in") for section, key, value in builtin_mappings()]
+    names = ("section", "as_received", "mapped_to", "origin")
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True)})
+    write_table(table, output_format, sys.stdout)
 
 
 def main() -> None:

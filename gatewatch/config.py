@@ -23,7 +23,11 @@ GATEWATCH_JOBS_EVERY = "GATEWATCH_JOBS_EVERY"
 GATEWATCH_MAX_BODY_BYTES = "GATEWATCH_MAX_BODY_BYTES"
 """Largest accepted request body after decompression, in bytes (default 64 MiB)."""
 
+GATEWATCH_CONFIG = "GATEWATCH_CONFIG"
+"""TOML file of provider/model aliases and app mappings (default `./gatewatch.toml` if present)."""
+
 DEFAULT_DB = "gatewatch.duckdb"
+DEFAULT_CONFIG = "gatewatch.toml"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_INGEST_PORT = 4318
 DEFAULT_DASHBOARD_PORT = 8050

@@ -50,6 +50,7 @@ PROVIDER_ALIASES: dict[str, str] = _invert(
     }
 )
 # fmt: on
+BUILTIN_PROVIDER_ALIASES: dict[str, str] = dict(PROVIDER_ALIASES)  # before any user alias
 
 _NON_ALNUM_RUN = re.compile(r"[^a-z0-9]+")
 
@@ -149,6 +150,8 @@ _FAMILY_VENDORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 # fmt: on
+
+BUILTIN_MODEL_ALIASES: dict[str, str] = dict(MODEL_ALIASES)  # before any user alias
 
 _REGION_PREFIX = re.compile(r"^(us|eu|apac|ap|global|us-gov|ca|jp|au)\.")
 _DOTTED_VENDOR = re.compile(
@@ -378,11 +381,19 @@ def classify_error(*signals: str | None, http_status: int | None = None) -> str:
 # --- user extensions -------------------------------------------------------------------------
 
 
+# App names as received (exact) → the name to store; empty unless the user maps apps.
+APP_ALIASES: dict[str, str] = {}
+
+
 def register_aliases(
-    providers: Mapping[str, str] | None = None, models: Mapping[str, str] | None = None
+    providers: Mapping[str, str] | None = None,
+    models: Mapping[str, str] | None = None,
+    apps: Mapping[str, str] | None = None,
 ) -> None:
-    """Add provider and model aliases (keys case-insensitive) and drop cached results."""
+    """Add provider and model aliases (keys case-insensitive) and app mappings (exact keys),
+    and drop cached results."""
     PROVIDER_ALIASES.update({k.strip().lower(): v for k, v in (providers or {}).items()})
     MODEL_ALIASES.update({k.strip().lower(): v for k, v in (models or {}).items()})
+    APP_ALIASES.update(apps or {})
     normalize_provider.cache_clear()
     normalize_model.cache_clear()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ingest.normalize import APP_ALIASES
 from warehouse.schema import REQUESTS_COLUMNS
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -36,7 +37,17 @@ Record = dict[str, Any]
 
 
 def records_to_table(records: list[Record]) -> pa.Table:
-    return pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)
+    table = pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)
+    return _map_apps(table) if APP_ALIASES and table.num_rows else table
+
+
+def _map_apps(table: pa.Table) -> pa.Table:
+    """The user's app mappings, once per distinct app name in the batch."""
+    encoded = table["app"].combine_chunks().dictionary_encode()
+    names = [APP_ALIASES.get(name, name) for name in encoded.dictionary.to_pylist()]
+    mapped = pa.DictionaryArray.from_arrays(encoded.indices, pa.array(names, pa.string()))
+    index = table.schema.get_field_index("app")
+    return table.set_column(index, table.schema.field(index), mapped.cast(pa.string()))
 
 
 def tool_spans_to_table(tool_spans: list[Record]) -> pa.Table:

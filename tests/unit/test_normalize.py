@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import normalize
 from ingest.normalize import (
     PROVIDER_ERROR_TYPES,
     classify_error,
@@ -399,20 +398,7 @@ def test_provider_error_types_are_the_uptime_set() -> None:
     )
 
 
-@pytest.fixture
-def restore_tables():
-    providers = dict(normalize.PROVIDER_ALIASES)
-    models = dict(normalize.MODEL_ALIASES)
-    yield
-    normalize.PROVIDER_ALIASES.clear()
-    normalize.PROVIDER_ALIASES.update(providers)
-    normalize.MODEL_ALIASES.clear()
-    normalize.MODEL_ALIASES.update(models)
-    normalize.normalize_provider.cache_clear()
-    normalize.normalize_model.cache_clear()
-
-
-@pytest.mark.usefixtures("restore_tables")
+@pytest.mark.usefixtures("restore_alias_tables")
 def test_register_aliases_extends_tables_and_clears_caches() -> None:
     # warm the caches with the built-in answers first
     assert normalize_provider("Acme Gateway") == "acme-gateway"

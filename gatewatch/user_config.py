@@ -1,0 +1,99 @@
+"""The user's config file (TOML): provider and model aliases and app mappings.
+
+    [providers]              # spelling as received → provider slug
+    "My Azure Proxy" = "azure"
+    [models]                 # spelling as received → canonical model id `vendor/name`
+    "gpt4o-prod" = "openai/gpt-4o"
+    [apps]                   # app (or service.name) as received → app name stored
+    "billing-svc-prod" = "billing"
+
+Provider and model keys are matched case-insensitively, like the built-in tables they extend
+(and override); app keys exactly. The file is read by the process that maps traffic (`serve`,
+`demo`, and `ingest` when no `serve` owns the database).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gatewatch import config
+from gatewatch.errors import GatewatchError
+from ingest import normalize
+
+SECTIONS = ("providers", "models", "apps")
+_PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class UserConfig:
+    path: Path | None  # None: no file, built-in tables only
+    providers: dict[str, str] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+    apps: dict[str, str] = field(default_factory=dict)
+
+
+def config_path(explicit: str | None) -> tuple[Path, bool]:
+    """The file to read and whether the user named it (a named file must exist)."""
+    if explicit:
+        return Path(explicit), True
+    from_env = config.env_or(config.GATEWATCH_CONFIG, "")
+    if from_env:
+        return Path(from_env), True
+    return Path(config.DEFAULT_CONFIG), False
+
+
+def _section(document: dict, name: str, path: Path) -> dict[str, str]:
+    table = document.get(name, {})
+    if not isinstance(table, dict):
+        raise GatewatchError(f'{path}: [{name}] must be a table of "as received" = "mapped"')
+    for key, value in table.items():
+        if not isinstance(value, str) or not value.strip():
+            raise GatewatchError(f"{path}: [{name}] {key!r}: the value must be a non-empty string")
+        if name == "providers" and not _PROVIDER_SLUG.match(value):
+            raise GatewatchError(
+                f"{path}: [providers] {key!r}: {value!r} is not a provider slug "
+                "(lower-case letters, digits, '-', '.', '_')"
+            )
+        if name == "models" and not _MODEL_ID.match(value):
+            raise GatewatchError(
+                f"{path}: [models] {key!r}: {value!r} is not a model id like 'openai/gpt-4o' "
+                "(lower-case vendor/name)"
+            )
+    return dict(table)
+
+
+def load_user_config(explicit: str | None = None) -> UserConfig:
+    path, named = config_path(explicit)
+    if not path.exists():
+        if named:
+            raise GatewatchError(f"config file {path} does not exist")
+        return UserConfig(path=None)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise GatewatchError(f"{path}: not valid TOML: {e}") from e
+    unknown = sorted(set(document) - set(SECTIONS))
+    if unknown:
+        raise GatewatchError(
+            f"{path}: unknown section(s) {', '.join(unknown)}; expected {', '.join(SECTIONS)}"
+        )
+    return UserConfig(path, *(_section(document, name, path) for name in SECTIONS))
+
+
+def apply_user_config(user: UserConfig) -> None:
+    """Make the mappers use the user's tables (in this process)."""
+    normalize.register_aliases(providers=user.providers, models=user.models, apps=user.apps)
+
+
+def builtin_mappings() -> list[tuple[str, str, str]]:
+    """(section, as received, mapped to) of the built-in alias tables (a user entry for the
+    same spelling overrides its row)."""
+    from ingest.normalize import BUILTIN_MODEL_ALIASES, BUILTIN_PROVIDER_ALIASES
+
+    return [("providers", k, v) for k, v in sorted(BUILTIN_PROVIDER_ALIASES.items())] + [
+        ("models", k, v) for k, v in sorted(BUILTIN_MODEL_ALIASES.items())
+    ]
