@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import duckdb
 
-from analytics.jobs.runner import JobResult, JobsResult, PeriodJob, Progress, run_period_jobs
+from analytics.jobs.runner import (
+    Job,
+    JobResult,
+    JobsResult,
+    PeriodJob,
+    Progress,
+    RebuildJob,
+    run_job_list,
+)
 from analytics.jobs.stats import STATS_JOBS
+from analytics.settings import AnalyticsSettings
 
-ALL_JOBS: tuple[PeriodJob, ...] = STATS_JOBS
+# In dependency order: rebuild jobs read the tables of the jobs before them.
+ALL_JOBS: tuple[Job, ...] = STATS_JOBS
 
-__all__ = ["ALL_JOBS", "JobResult", "JobsResult", "PeriodJob", "run_jobs"]
+__all__ = ["ALL_JOBS", "JobResult", "JobsResult", "PeriodJob", "RebuildJob", "run_jobs"]
 
 
 def run_jobs(
@@ -21,6 +31,7 @@ def run_jobs(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    settings: AnalyticsSettings | None = None,
 ) -> JobsResult:
     """Run every job, each in its own transaction; `full` recomputes every period."""
-    return run_period_jobs(con, ALL_JOBS, full=full, progress=progress)
+    return run_job_list(con, ALL_JOBS, full=full, progress=progress, settings=settings)

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 
 import duckdb
 
+from analytics.settings import AnalyticsSettings
+
 Progress = Callable[[str], None]
 
 TOUCHED_PERIODS_TABLE = "_touched_periods"
@@ -79,7 +81,8 @@ class PeriodJob:
 
     `period_sql` maps a `requests` row to its period start; `period_span` is a period's
     length; `insert_sql` fills the touched periods, reading rows through
-    `touched_requests_sql(period_sql)`.
+    `touched_requests_sql(period_sql)`. `settings` names the `AnalyticsSettings` fields the
+    SQL reads as `$name` parameters.
     """
 
     name: str
@@ -87,6 +90,7 @@ class PeriodJob:
     period_sql: str
     period_span: timedelta
     insert_sql: str
+    settings: tuple[str, ...] = ()
 
     @property
     def touched_periods_sql(self) -> str:
@@ -95,6 +99,21 @@ class PeriodJob:
     @property
     def delete_periods_sql(self) -> str:
         return _DELETE_PERIODS_SQL.format(table=self.table)
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildJob:
+    """A table recomputed whole on every run, after the period jobs, from the tables they
+    keep (small inputs: e.g. incidents from uptime buckets, pools from daily stats).
+    Recomputing from scratch keeps it idempotent; it has no watermark."""
+
+    name: str
+    table: str
+    insert_sql: str
+    settings: tuple[str, ...] = ()
+
+
+Job = PeriodJob | RebuildJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +144,36 @@ def _count(cursor: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def run_period_job(con: duckdb.DuckDBPyConnection, job: PeriodJob, *, full: bool) -> JobResult:
+def _settings_params(job: Job, settings: AnalyticsSettings) -> dict[str, object]:
+    return {name: getattr(settings, name) for name in job.settings}
+
+
+def run_rebuild_job(
+    con: duckdb.DuckDBPyConnection, job: RebuildJob, settings: AnalyticsSettings
+) -> JobResult:
+    """Replace the whole of `job.table`, in one transaction."""
+    started = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        deleted = _count(con.execute(f"DELETE FROM {job.table}"))
+        written = _count(con.execute(job.insert_sql, _settings_params(job, settings)))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return JobResult(
+        job=job.name,
+        table=job.table,
+        periods=(),
+        rows_deleted=deleted,
+        rows_written=written,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def run_period_job(
+    con: duckdb.DuckDBPyConnection, job: PeriodJob, *, full: bool, settings: AnalyticsSettings
+) -> JobResult:
     """Rebuild the periods of `job.table` touched since its watermark, in one transaction."""
     started = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
@@ -139,6 +187,7 @@ def run_period_job(con: duckdb.DuckDBPyConnection, job: PeriodJob, *, full: bool
                 "first_period": periods[0],
                 "last_period": periods[-1],
                 "period_span": job.period_span,
+                **_settings_params(job, settings),
             }
             written = _count(con.execute(job.insert_sql, params))
         con.execute(SAVE_WATERMARK_SQL, {"job": job.name})
@@ -157,23 +206,28 @@ def run_period_job(con: duckdb.DuckDBPyConnection, job: PeriodJob, *, full: bool
     )
 
 
-def run_period_jobs(
+def run_job_list(
     con: duckdb.DuckDBPyConnection,
-    jobs: Sequence[PeriodJob],
+    jobs: Sequence[Job],
     *,
     full: bool = False,
     progress: Progress | None = None,
+    settings: AnalyticsSettings | None = None,
 ) -> JobsResult:
+    """Run `jobs` in order (a rebuild job must come after the jobs whose tables it reads)."""
+    settings = settings or AnalyticsSettings()
     started = time.perf_counter()
     results: list[JobResult] = []
     for job in jobs:
+        if isinstance(job, RebuildJob):
+            result = run_rebuild_job(con, job, settings)
+            done = f"rebuilt, {result.rows_written} row(s)"
+        else:
+            if progress:
+                progress(f"{job.name}: {'full rebuild' if full else 'incremental'}")
+            result = run_period_job(con, job, full=full, settings=settings)
+            done = f"rebuilt {len(result.periods)} period(s), {result.rows_written} row(s)"
         if progress:
-            progress(f"{job.name}: {'full rebuild' if full else 'incremental'}")
-        result = run_period_job(con, job, full=full)
-        if progress:
-            progress(
-                f"{job.name}: rebuilt {len(result.periods)} period(s), "
-                f"{result.rows_written} row(s) in {result.seconds:.2f}s"
-            )
+            progress(f"{job.name}: {done} in {result.seconds:.2f}s")
         results.append(result)
     return JobsResult(full=full, jobs=tuple(results), seconds=time.perf_counter() - started)

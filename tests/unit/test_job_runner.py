@@ -1,0 +1,31 @@
+"""Rebuild jobs: replaced whole on every run, reading settings as SQL parameters."""
+
+from __future__ import annotations
+
+import duckdb
+
+from analytics.jobs.runner import RebuildJob, run_job_list
+from analytics.settings import AnalyticsSettings
+
+TARGET_JOB = RebuildJob(
+    name="targets",
+    table="targets",
+    insert_sql="INSERT INTO targets SELECT name, $sla_target FROM names",
+    settings=("sla_target",),
+)
+
+
+def test_rebuild_job_replaces_its_table_and_reads_settings() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE names AS SELECT * FROM (VALUES ('a'), ('b')) t(name)")
+    con.execute("CREATE TABLE targets (name VARCHAR, target DOUBLE)")
+
+    first = run_job_list(con, [TARGET_JOB])
+    again = run_job_list(con, [TARGET_JOB], settings=AnalyticsSettings(sla_target=0.99))
+
+    assert first.job("targets").rows_written == 2
+    assert (again.job("targets").rows_deleted, again.job("targets").rows_written) == (2, 2)
+    assert con.execute("SELECT * FROM targets ORDER BY name").fetchall() == [
+        ("a", 0.99),
+        ("b", 0.99),
+    ]
