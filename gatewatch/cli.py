@@ -170,8 +170,12 @@ def _serve(db: str, host: str, ingest_port: int, dashboard_port: int, jobs_every
         every = config.parse_duration(jobs_every)
     except ValueError as e:
         raise GatewatchError(f"--jobs-every: {e}") from e
+    reports_dir = config.env_or(
+        config.GATEWATCH_REPORTS_DIR, str(Path(db).resolve().parent / "reports")
+    )
     options = ServeOptions(
         db=db,
+        reports_dir=Path(reports_dir),
         host=host,
         ingest_port=ingest_port,
         dashboard_port=dashboard_port,
@@ -385,6 +389,88 @@ def demo(
     _say(f"demo database ready in {time.monotonic() - started:.1f}s")
     if not no_serve:
         _serve(db, host, ingest_port, dashboard_port, config.DEFAULT_JOBS_EVERY)
+
+
+@cli.group()
+def report() -> None:
+    """Reports for people who will not open the dashboard."""
+
+
+@report.command("weekly")
+@db_option
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W47 [default: last full week]")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder to write into.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default=None,
+    help="Comma-separated html,md,csv,pdf [default: all; pdf only when Chromium is present]",
+)
+@click.pass_context
+def report_weekly(
+    ctx: click.Context, db: str | None, week: str | None, out: Path, formats: str | None
+) -> None:
+    """The weekly adoption report: headline numbers with week-over-week change, model mix,
+    top movers, provider uptime. Runs the batch jobs first so the numbers are current."""
+    from datetime import UTC, datetime
+
+    from analytics.report.export import FORMATS, parse_formats, write_weekly_report
+    from analytics.report.render import PdfUnavailable, chromium_path
+    from analytics.report.weekly import last_complete_week, parse_week
+
+    now = datetime.now(UTC)
+    try:
+        week_start = parse_week(week) if week else last_complete_week(now.date())
+        chosen = parse_formats(formats) if formats else list(FORMATS)
+    except ValueError as e:
+        raise GatewatchError(str(e)) from e
+    if formats is None and not Path(chromium_path()).exists():
+        chosen.remove("pdf")
+        _say("no Chromium found: writing html, md and csv (no pdf)")
+    with report_connection(resolve_db(ctx, db)) as con:
+        try:
+            paths = write_weekly_report(con, week_start, out, chosen, generated_at=now)
+        except PdfUnavailable as e:
+            raise GatewatchError(str(e)) from e
+    for path in paths:
+        click.echo(str(path))
+
+
+@contextlib.contextmanager
+def report_connection(db: str) -> Iterator:
+    """Current tables to read: through a running owner (jobs run there, then its freshly
+    published read-only snapshot), else the file itself after running the jobs here."""
+    import duckdb
+
+    from warehouse.snapshot import snapshot_path
+
+    client = find_owner_client(db)
+    if client is not None:
+        try:
+            client.run_jobs(full=False)
+        finally:
+            client.close()
+        con = duckdb.connect(str(snapshot_path(db)), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    from gatewatch.jobs import JobRunner
+
+    with open_warehouse(db) as warehouse:
+        JobRunner(warehouse).run(full=False)
+        cursor = warehouse.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
 
 
 @cli.group("config")

@@ -26,6 +26,12 @@ GATEWATCH_MAX_BODY_BYTES = "GATEWATCH_MAX_BODY_BYTES"
 GATEWATCH_CONFIG = "GATEWATCH_CONFIG"
 """TOML file of provider/model aliases and app mappings (default `./gatewatch.toml` if present)."""
 
+GATEWATCH_REPORTS_DIR = "GATEWATCH_REPORTS_DIR"
+"""Folder `serve` writes the weekly report into (default `reports/` beside the database)."""
+
+GATEWATCH_CHROMIUM = "GATEWATCH_CHROMIUM"
+"""Chromium used to print the weekly report as PDF (default: `chromium` on PATH)."""
+
 DEFAULT_DB = "gatewatch.duckdb"
 DEFAULT_CONFIG = "gatewatch.toml"
 DEFAULT_HOST = "127.0.0.1"

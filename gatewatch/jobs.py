@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import duckdb
 
 from analytics.jobs import JobsResult, run_jobs
 from warehouse.db import Warehouse
@@ -17,10 +19,17 @@ from warehouse.snapshot import publish_snapshot
 log = logging.getLogger(__name__)
 
 
+# Work that reads the freshly rebuilt tables after a run (e.g. the weekly report).
+AfterRun = Callable[[duckdb.DuckDBPyConnection], object]
+
+
 class JobRunner:
-    def __init__(self, warehouse: Warehouse, *, publish: bool = True) -> None:
+    def __init__(
+        self, warehouse: Warehouse, *, publish: bool = True, after_run: Sequence[AfterRun] = ()
+    ) -> None:
         self._warehouse = warehouse
         self._publish = publish
+        self._after_run = tuple(after_run)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -35,6 +44,11 @@ class JobRunner:
                 if self._publish and self._warehouse.path != ":memory:":
                     cursor.execute("CHECKPOINT")
                     publish_snapshot(cursor, self._warehouse.path)
+                for hook in self._after_run:
+                    try:
+                        hook(cursor)
+                    except Exception:  # the tables are rebuilt either way
+                        log.exception("after a jobs run: %s failed", hook)
             finally:
                 cursor.close()
             return result

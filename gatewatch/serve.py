@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -14,6 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from dashboard.app import create_app as create_dashboard
 from gatewatch.admin import admin_router
 from gatewatch.jobs import JobRunner
+from gatewatch.weekly_reports import WeeklyReportSchedule
 from ingest.app import IngestSettings
 from ingest.app import create_app as create_ingest_app
 from ingest.writer import BatchWriter
@@ -31,6 +33,7 @@ class ServeOptions:
     dashboard_port: int
     jobs_every_seconds: float
     max_body_bytes: int
+    reports_dir: Path  # where the weekly report is written every Monday
 
 
 def _start_dashboard(warehouse: Warehouse, host: str, port: int) -> BaseWSGIServer:
@@ -49,7 +52,7 @@ def serve(
     warehouse = warehouse or Warehouse.open(options.db)
     writer = BatchWriter(warehouse)
     writer.start()
-    jobs = JobRunner(warehouse)
+    jobs = JobRunner(warehouse, after_run=[WeeklyReportSchedule(options.reports_dir)])
     token = new_admin_token()
     admin_url = f"http://{options.host}:{options.ingest_port}"
 
@@ -76,6 +79,7 @@ def serve(
     say(f"ingest     http://{options.host}:{options.ingest_port}  (OTLP/HTTP, /v1/requests)")
     say(f"dashboard  http://{options.host}:{options.dashboard_port}")
     say(f"database   {options.db} (read-only snapshot: {options.db}.snapshot)")
+    say(f"reports    {options.reports_dir} (weekly, every Monday)")
     try:
         server.run(sockets=[ingest_socket])
     finally:

@@ -1,0 +1,2 @@
+"""The weekly adoption report: numbers (`weekly`), formats (`render`) and writing it out
+(`export`)."""

@@ -1,0 +1,43 @@
+"""How report numbers read: one place for every renderer (HTML, Markdown)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def count(value: float | None) -> str:
+    if value is None:
+        return "–"
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def change(value: float | None, kind: str) -> str:
+    """Rates change in percentage points, counts in percent; always signed."""
+    if value is None:
+        return "–"
+    points = round(value * 100, 1) or 0.0  # never "-0.0"
+    return f"{points:+.1f} pp" if kind == "rate" else f"{points:+.1f}%"
+
+
+def value(number: float | None, kind: str) -> str:
+    return percent(number) if kind == "rate" else count(number)
+
+
+def day(value: date) -> str:
+    return f"{value:%a %Y-%m-%d}"
+
+
+FILTERS = {
+    "percent": percent,
+    "count": count,
+    "change": change,
+    "value": value,
+    "day": day,
+}
