@@ -31,10 +31,10 @@ from ingest.record import Record
 
 CONVENTIONS: tuple[SpanConvention, ...] = (
     openinference.CONVENTION,  # `openinference.span.kind`
+    openrouter_broadcast.CONVENTION,  # resource `service.name = openrouter`
     vercel.LEGACY,  # `ai.operationId` / `ai.*` span names
     litellm_otel.CONVENTION,  # `litellm_request`, string `llm.is_streaming` + `metadata.*`
     openllmetry.CONVENTION,  # `llm.request.type`, `<vendor>.chat`, flattened completions
-    openrouter_broadcast.CONVENTION,  # resource `service.name = openrouter`
     vercel.GENAI,  # GenAI names plus the AI SDK's own spellings
     genai.CONVENTION,  # everything else
 )
