@@ -1,14 +1,47 @@
-"""Decoded spans → canonical records: pick the request spans, count their tool executions,
-apply the convention mapper."""
+"""Decoded spans → canonical records: decide each span's convention, pick the request spans,
+count their tool executions, build one record per request.
+
+Detection order (first match decides; documented in docs/conventions/otlp-spans.md): the
+conventions with a marker of their own come first, so their spans never fall through to the
+generic GenAI reading — and an outer Vercel `ai.generateText` span, which also carries model
+and usage, is never mistaken for a request.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.conventions import genai
-from ingest.otlp import DecodedSpans
+from ingest.conventions import (
+    genai,
+    litellm_otel,
+    openinference,
+    openllmetry,
+    openrouter_broadcast,
+    vercel,
+)
+from ingest.conventions.span_record import (
+    AttributeReader,
+    Role,
+    SpanConvention,
+    build_record,
+)
+from ingest.otlp import DecodedSpans, SpanView
 from ingest.record import Record
+
+CONVENTIONS: tuple[SpanConvention, ...] = (
+    openinference.CONVENTION,  # `openinference.span.kind`
+    openrouter_broadcast.CONVENTION,  # resource `service.name = openrouter`
+    vercel.LEGACY,  # `ai.operationId` / `ai.*` span names
+    litellm_otel.CONVENTION,  # `litellm_request`, string `llm.is_streaming` + `metadata.*`
+    openllmetry.CONVENTION,  # `llm.request.type`, `<vendor>.chat`, flattened completions
+    vercel.GENAI,  # GenAI names plus the AI SDK's own spellings
+    genai.CONVENTION,  # everything else
+)
+
+
+def convention_of(span: SpanView) -> SpanConvention:
+    return next(c for c in CONVENTIONS if c.claims(span))
 
 
 @dataclass(slots=True)
@@ -24,7 +57,10 @@ class MappedSpans:
 def map_spans(
     decoded: DecodedSpans, *, ingested_at_us: int, tenant: str | None = None
 ) -> MappedSpans:
-    roles = [genai.span_role(span) for span in decoded.spans]
+    conventions = [convention_of(span) for span in decoded.spans]
+    roles: list[Role | None] = [
+        c.role(span) for c, span in zip(conventions, decoded.spans, strict=True)
+    ]
     warnings: Counter[str] = Counter()
     tool_spans = [
         {
@@ -39,11 +75,13 @@ def map_spans(
     # Tool executions count toward the request span that triggered them (their parent).
     tool_children = Counter((t["trace_id"], t["parent_span_id"]) for t in tool_spans)
     records: list[Record] = []
-    for span, role in zip(decoded.spans, roles, strict=True):
+    for span, convention, role in zip(decoded.spans, conventions, roles, strict=True):
         if role != "llm":
             continue
-        record = genai.map_llm_span(
+        fields = convention.fields(span, AttributeReader(span.attributes, warnings))
+        record = build_record(
             span,
+            fields,
             tool_children.get((span.trace_id, span.span_id), 0),
             warnings,
             ingested_at_us=ingested_at_us,

@@ -1,26 +1,27 @@
-"""OpenTelemetry GenAI semantic conventions (current and deprecated names) → canonical record.
+"""OpenTelemetry GenAI semantic conventions (current and deprecated names) → `SpanFields`.
 
-Covers what OTel GenAI instrumentations, OpenLLMetry's current output and OpenRouter
-Broadcast emit (reference/conventions.md §1–3). One span = one request attempt; agent,
-workflow, embedding and tool-execution spans are not requests.
+The base reader the other gen_ai-shaped conventions (OpenLLMetry, LiteLLM, OpenRouter
+Broadcast, the AI SDK's GenAI integration) extend (reference/conventions.md §1–3). One span =
+one request attempt; agent, workflow, embedding and tool-execution spans are not requests.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from ingest.coerce import to_count, to_float, to_text
-from ingest.normalize import (
-    classify_error,
-    normalize_finish_reason,
-    normalize_model,
-    normalize_provider,
+from ingest.coerce import to_text
+from ingest.conventions.span_record import (
+    AttributeReader,
+    Role,
+    SpanConvention,
+    SpanFields,
+    json_items,
 )
-from ingest.otlp import STATUS_CODE_ERROR, SpanView
-from ingest.record import Record
+from ingest.otlp import SpanView
+from ingest.tool_quality import ToolCall, tool_definitions
 
 SOURCE = "otlp:genai"
 
@@ -44,12 +45,19 @@ CACHE_WRITE_KEYS = (
     "gen_ai.usage.cache_creation.input_tokens",
     "gen_ai.usage.cache_creation_input_tokens",
 )
+# v1.41 span attribute; the AI SDK's OpenTelemetry integration (vercel/ai
+# packages/otel/src/open-telemetry.ts) puts the client metrics' names on the span, in seconds.
+TTFT_SECONDS_KEYS = (
+    "gen_ai.response.time_to_first_chunk",
+    "gen_ai.client.operation.time_to_first_chunk",
+)
+DURATION_SECONDS_KEY = "gen_ai.client.operation.duration"
 HTTP_STATUS_KEYS = ("http.response.status_code", "http.status_code")
 USER_KEYS = ("user.id", "enduser.id")
 SESSION_KEYS = ("session.id", "gen_ai.conversation.id")
 
 
-def span_role(span: SpanView) -> str | None:
+def span_role(span: SpanView) -> Role | None:
     """'llm' for a request span, 'tool' for a tool execution, None for anything else."""
     attrs = span.attributes
     operation = attrs.get("gen_ai.operation.name")
@@ -62,25 +70,7 @@ def span_role(span: SpanView) -> str | None:
     return None
 
 
-def _lookup(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = attrs.get(key)
-        if value is not None:
-            return value
-    return None
-
-
-def _count(attrs: dict[str, Any], keys: tuple[str, ...], warnings: Counter[str]) -> int | None:
-    raw = _lookup(attrs, keys)
-    if raw is None:
-        return None
-    value = to_count(raw)
-    if value is None:
-        warnings[f"invalid {keys[0]}"] += 1
-    return value
-
-
-def finish_reasons(attrs: dict[str, Any]) -> list[str]:
+def finish_reasons(attrs: Mapping[str, Any]) -> list[str]:
     """`gen_ai.response.finish_reasons` as an array, a scalar or a JSON-encoded string;
     else the singular `gen_ai.response.finish_reason` (OpenRouter Broadcast)."""
     raw = attrs.get("gen_ai.response.finish_reasons")
@@ -97,64 +87,53 @@ def finish_reasons(attrs: dict[str, Any]) -> list[str]:
     return [text] if text else []
 
 
-def map_llm_span(
-    span: SpanView, tool_children: int, warnings: Counter[str], *, ingested_at_us: int
-) -> Record:
-    attrs = span.attributes
-    provider_raw = to_text(_lookup(attrs, PROVIDER_KEYS))
-    model_raw = to_text(_lookup(attrs, MODEL_KEYS))
-    reasons = finish_reasons(attrs)
-    native = reasons[0] if reasons else None
-    http_status = to_count(_lookup(attrs, HTTP_STATUS_KEYS))
-    error_signal = to_text(attrs.get("error.type"))
-    is_error = (
-        span.status_code == STATUS_CODE_ERROR
-        or error_signal is not None
-        or (http_status is not None and http_status >= 400)
+def _output_messages(read: AttributeReader) -> list[Mapping[str, Any]] | None:
+    """`gen_ai.output.messages`: one `{role, parts[], finish_reason}` per choice, as JSON text
+    or as an OTLP array of kvlists."""
+    if read.attrs.get("gen_ai.output.messages") is None:
+        return None
+    messages = json_items(read.attrs["gen_ai.output.messages"])
+    if messages is None:
+        read.warnings["invalid gen_ai.output.messages"] += 1
+        return None
+    return [m for m in messages if isinstance(m, Mapping)]
+
+
+def _tool_call_parts(message: Mapping[str, Any]) -> list[ToolCall]:
+    parts = message.get("parts")
+    return [
+        ToolCall(to_text(part.get("name")), part.get("arguments"))
+        for part in (parts if isinstance(parts, list) else [])
+        if isinstance(part, Mapping) and part.get("type") == "tool_call"
+    ]
+
+
+def fields(span: SpanView, read: AttributeReader, source: str = SOURCE) -> SpanFields:
+    messages = _output_messages(read)
+    reasons = finish_reasons(read.attrs)
+    if not reasons and messages:
+        reasons = [str(m["finish_reason"]) for m in messages if m.get("finish_reason")]
+    definitions = read.attrs.get("gen_ai.tool.definitions")
+    return SpanFields(
+        source=source,
+        provider_raw=read.text(*PROVIDER_KEYS),
+        model_raw=read.text(*MODEL_KEYS),
+        finish_reasons=reasons,
+        input_tokens=read.count(*INPUT_TOKEN_KEYS),
+        output_tokens=read.count(*OUTPUT_TOKEN_KEYS),
+        reasoning_tokens=read.count(*REASONING_KEYS),
+        cached_input_tokens=read.count(*CACHE_READ_KEYS),
+        cache_write_tokens=read.count(*CACHE_WRITE_KEYS),
+        tool_calls=_tool_call_parts(messages[0]) if messages else None,
+        tool_definitions=tool_definitions(json_items(definitions)) if definitions else None,
+        ttft_ms=read.seconds_as_ms(*TTFT_SECONDS_KEYS),
+        duration_ms=read.seconds_as_ms(DURATION_SECONDS_KEY),
+        response_id=read.text("gen_ai.response.id"),
+        error_signals=(read.text("error.type"),),
+        http_status=read.count(*HTTP_STATUS_KEYS),
+        user_id=read.text(*USER_KEYS),
+        session_id=read.text(*SESSION_KEYS),
     )
-    duration_ms = None
-    if span.start_ns > 0 and span.end_ns >= span.start_ns:
-        duration_ms = (span.end_ns - span.start_ns) / 1_000_000
-    elif span.end_ns:
-        warnings["span ends before it starts"] += 1
-    ttft_s = attrs.get("gen_ai.response.time_to_first_chunk")
-    ttft = to_float(ttft_s)
-    if ttft_s is not None and ttft is None:
-        warnings["invalid gen_ai.response.time_to_first_chunk"] += 1
-    response_id = to_text(attrs.get("gen_ai.response.id"))
-    finish_reason = normalize_finish_reason(
-        native, has_tool_calls=tool_children > 0, is_error=is_error
-    )
-    if tool_children == 0 and finish_reason == "tool_calls":
-        tool_calls = None  # tool calls happened, but this span does not say how many
-    else:
-        tool_calls = tool_children
-    return {
-        "request_id": response_id or f"{span.trace_id}:{span.span_id}",
-        "trace_id": span.trace_id,
-        "span_id": span.span_id,
-        "parent_span_id": span.parent_span_id or None,
-        "started_at": span.start_ns // 1000 if span.start_ns > 0 else None,
-        "duration_ms": duration_ms,
-        "ttft_ms": ttft * 1000.0 if ttft is not None else None,
-        "provider": normalize_provider(provider_raw),
-        "provider_raw": provider_raw,
-        "model": normalize_model(model_raw),
-        "model_raw": model_raw,
-        "finish_reason": finish_reason,
-        "native_finish_reason": native,
-        "input_tokens": _count(attrs, INPUT_TOKEN_KEYS, warnings),
-        "output_tokens": _count(attrs, OUTPUT_TOKEN_KEYS, warnings),
-        "reasoning_tokens": _count(attrs, REASONING_KEYS, warnings),
-        "cached_input_tokens": _count(attrs, CACHE_READ_KEYS, warnings),
-        "cache_write_tokens": _count(attrs, CACHE_WRITE_KEYS, warnings),
-        "tool_calls": tool_calls,
-        "status": "error" if is_error else "ok",
-        "error_type": classify_error(error_signal, http_status=http_status) if is_error else None,
-        "http_status": http_status,
-        "app": to_text(span.resource.get("service.name")),
-        "user_id": to_text(_lookup(attrs, USER_KEYS)),
-        "session_id": to_text(_lookup(attrs, SESSION_KEYS)),
-        "source": SOURCE,
-        "ingested_at": ingested_at_us,
-    }
+
+
+CONVENTION = SpanConvention(name="genai", claims=lambda span: True, role=span_role, fields=fields)

@@ -1,0 +1,72 @@
+"""OpenInference (Arize Phoenix instrumentations) → `SpanFields`.
+
+Attribute names: Arize-ai/openinference spec/semantic_conventions.md and spec/tool_calling.md.
+`openinference.span.kind` is required on every OpenInference span: `LLM` spans are requests,
+`TOOL` spans are tool executions, the other kinds (CHAIN, AGENT, RETRIEVER, EMBEDDING, ...)
+are neither.
+"""
+
+from __future__ import annotations
+
+from ingest.conventions.span_record import (
+    AttributeReader,
+    Role,
+    SpanConvention,
+    SpanFields,
+    calls_from_indexed,
+    indexed,
+    parse_json,
+)
+from ingest.otlp import SpanView
+from ingest.tool_quality import tool_definitions
+
+SOURCE = "otlp:openinference"
+KIND = "openinference.span.kind"
+
+
+def claims(span: SpanView) -> bool:
+    return KIND in span.attributes
+
+
+def role(span: SpanView) -> Role | None:
+    kind = str(span.attributes.get(KIND) or "").upper()
+    return "llm" if kind == "LLM" else "tool" if kind == "TOOL" else None
+
+
+def fields(span: SpanView, read: AttributeReader) -> SpanFields:
+    attrs = read.attrs
+    choice0 = indexed(attrs, "llm.output_messages").get(0)
+    tools = indexed(attrs, "llm.tools")
+    reason = read.text("llm.finish_reason")
+    return SpanFields(
+        source=SOURCE,
+        # llm.provider is the host (azure for Azure OpenAI), llm.system the model vendor.
+        provider_raw=read.text("llm.provider", "llm.system"),
+        # llm.model_name equals the response model when known (spec, "System and Model
+        # Identification"); the request/response pair is optional.
+        model_raw=read.text("llm.response.model_name", "llm.model_name", "llm.request.model_name"),
+        finish_reasons=[reason] if reason else [],
+        # The prompt_details counts are included in llm.token_count.prompt (spec).
+        input_tokens=read.count("llm.token_count.prompt"),
+        output_tokens=read.count("llm.token_count.completion"),
+        reasoning_tokens=read.count("llm.token_count.completion_details.reasoning"),
+        cached_input_tokens=read.count("llm.token_count.prompt_details.cache_read"),
+        cache_write_tokens=read.count("llm.token_count.prompt_details.cache_write"),
+        tool_calls=calls_from_indexed(
+            indexed(choice0, "message.tool_calls"),
+            "tool_call.function.name",
+            "tool_call.function.arguments",
+        )
+        if choice0 is not None
+        else None,
+        tool_definitions=tool_definitions(
+            [parse_json(t.get("tool.json_schema")) for t in tools.values()]
+        )
+        if tools
+        else None,
+        user_id=read.text("user.id"),
+        session_id=read.text("session.id"),
+    )
+
+
+CONVENTION = SpanConvention(name="openinference", claims=claims, role=role, fields=fields)

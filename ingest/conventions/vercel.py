@@ -1,0 +1,155 @@
+"""Vercel AI SDK telemetry → `SpanFields`: the legacy `ai.*` spans and the GenAI integration.
+
+Legacy (vercel/ai content/docs/03-ai-sdk-core/60-telemetry.mdx): `ai.generateText` /
+`ai.streamText` / `ai.generateObject` / `ai.streamObject` wrap one or more provider calls
+(`....doGenerate` / `....doStream`); only the provider calls are requests, so a multi-step call
+is not counted twice. v3 names (`ai.finishReason`, `ai.result.toolCalls`,
+`ai.stream.msToFirstChunk`, `ai.usage.promptTokens`) were renamed in v4 (the SDK's
+`rewrite-telemetry-attributes` codemod). `ai.toolCall` spans are tool executions; they count
+only when their parent is a provider call (in v4+ it is the outer span, which is no row).
+
+GenAI integration (vercel/ai packages/otel): `invoke_agent` → `step N` → `chat {model}` →
+`execute_tool`, all OTel GenAI names, read by the GenAI mapper; it is told apart by the SDK's
+own traces on the span: hyphenated finish values, `ai.*` supplemental attributes, or the client
+metrics' names set as span attributes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from ingest.coerce import to_text
+from ingest.conventions import genai
+from ingest.conventions.span_record import (
+    AttributeReader,
+    Role,
+    SpanConvention,
+    SpanFields,
+    json_items,
+)
+from ingest.normalize import normalize_provider
+from ingest.otlp import SpanView
+from ingest.tool_quality import ToolCall, tool_definitions
+
+SOURCE = "otlp:vercel-ai"
+
+PROVIDER_CALLS = frozenset(
+    {
+        "ai.generateText.doGenerate",
+        "ai.streamText.doStream",
+        "ai.generateObject.doGenerate",
+        "ai.streamObject.doStream",
+    }
+)
+TOOL_CALL = "ai.toolCall"
+SDK_FINISH_SPELLINGS = frozenset({"tool-calls", "content-filter"})
+
+# `ai.model.provider` is "<provider>.<api>" ("openai.chat", "anthropic.messages",
+# "google.vertex.chat"); the provider part, as the SDK's own mapProviderName reads it.
+_PROVIDER_PREFIXES = (
+    ("google.vertex", "google-vertex"),
+    ("google.generative-ai", "google-ai-studio"),
+    ("azure-openai", "azure"),
+    ("amazon-bedrock", "amazon-bedrock"),
+)
+
+
+def _operation(span: SpanView) -> str:
+    return to_text(span.attributes.get("ai.operationId")) or span.name
+
+
+def claims_legacy(span: SpanView) -> bool:
+    return "ai.operationId" in span.attributes or span.name.startswith("ai.")
+
+
+def role_legacy(span: SpanView) -> Role | None:
+    operation = _operation(span)
+    return "llm" if operation in PROVIDER_CALLS else "tool" if operation == TOOL_CALL else None
+
+
+def provider_slug(raw: str | None) -> str | None:
+    """ "openai.chat" → "openai", "google.vertex.chat" → "google-vertex"."""
+    if raw is None:
+        return None
+    lower = raw.lower()
+    for prefix, slug in _PROVIDER_PREFIXES:
+        if lower == prefix or lower.startswith(prefix + "."):
+            return slug
+    return lower.split(".", 1)[0]
+
+
+def _tool_calls(read: AttributeReader) -> list[ToolCall] | None:
+    """`ai.response.toolCalls`: JSON `[{toolCallId, toolName, args}]` (v4, args as JSON text)
+    or `[{toolCallId, toolName, input}]` (v5+)."""
+    raw = read.first("ai.response.toolCalls", "ai.result.toolCalls")
+    if raw is None:
+        return None
+    calls = json_items(raw)
+    if calls is None:
+        read.warnings["invalid ai.response.toolCalls"] += 1
+        return None
+    return [
+        ToolCall(to_text(c.get("toolName")), c.get("args", c.get("input")))
+        for c in calls
+        if isinstance(c, Mapping)
+    ]
+
+
+def fields_legacy(span: SpanView, read: AttributeReader) -> SpanFields:
+    provider_raw = read.text("ai.model.provider", "gen_ai.system")
+    reason = read.text("ai.response.finishReason", "ai.finishReason")
+    tools = read.attrs.get("ai.prompt.tools")  # one JSON text per declared tool
+    return SpanFields(
+        source=SOURCE,
+        provider_raw=provider_raw,
+        provider=normalize_provider(provider_slug(provider_raw)),
+        model_raw=read.text(
+            "ai.response.model", "gen_ai.response.model", "ai.model.id", "gen_ai.request.model"
+        ),
+        finish_reasons=[reason] if reason else genai.finish_reasons(read.attrs),
+        input_tokens=read.count(
+            "ai.usage.inputTokens", "ai.usage.promptTokens", *genai.INPUT_TOKEN_KEYS
+        ),
+        output_tokens=read.count(
+            "ai.usage.outputTokens", "ai.usage.completionTokens", *genai.OUTPUT_TOKEN_KEYS
+        ),
+        reasoning_tokens=read.count(
+            "ai.usage.reasoningTokens", "ai.usage.outputTokenDetails.reasoningTokens"
+        ),
+        cached_input_tokens=read.count(
+            "ai.usage.cachedInputTokens", "ai.usage.inputTokenDetails.cacheReadTokens"
+        ),
+        tool_calls=_tool_calls(read),
+        tool_definitions=tool_definitions(json_items(tools)) if tools else None,
+        ttft_ms=read.milliseconds("ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"),
+        duration_ms=read.milliseconds("ai.response.msToFinish"),
+        response_id=read.text("ai.response.id", "gen_ai.response.id"),
+        error_signals=(read.text("error.type"),),
+        user_id=read.text("ai.telemetry.metadata.userId"),
+        session_id=read.text("ai.telemetry.metadata.sessionId"),
+    )
+
+
+def claims_genai(span: SpanView) -> bool:
+    attrs = span.attributes
+    return any(
+        key.startswith(("ai.", "gen_ai.client.operation.")) for key in attrs
+    ) or not SDK_FINISH_SPELLINGS.isdisjoint(genai.finish_reasons(attrs))
+
+
+def fields_genai(span: SpanView, read: AttributeReader) -> SpanFields:
+    base = genai.fields(span, read, SOURCE)
+    if base.reasoning_tokens is not None:
+        return base
+    return dataclasses.replace(
+        base, reasoning_tokens=read.count("ai.usage.outputTokenDetails.reasoningTokens")
+    )
+
+
+LEGACY = SpanConvention(
+    name="vercel-ai-legacy", claims=claims_legacy, role=role_legacy, fields=fields_legacy
+)
+GENAI = SpanConvention(
+    name="vercel-ai", claims=claims_genai, role=genai.span_role, fields=fields_genai
+)
