@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest.app import create_app
+from ingest.conventions.responses.provider_error import RECOGNISED_RESPONSES
 from ingest.payloads import now_us, prepare_request_logs
 from ingest.record import Record
 from ingest.request_logs import RecordError, map_request_logs
@@ -360,6 +361,10 @@ def test_xai_chat_output_adds_the_reasoning_it_reports_apart() -> None:
             ("error", "rate_limit", "error", None),
         ),
         (
+            {"error": {"code": 1001, "type": "overloaded_error"}},  # not an HTTP status
+            ("error", "overloaded", "error", None),
+        ),
+        (
             {"error": {"message": "no", "type": "invalid_request_error",
                        "code": "context_length_exceeded"}},
             ("error", "context_length", "error", None),
@@ -423,10 +428,8 @@ FIELD_ERRORS = [
     ),
     ({"response": chat_completion()}, "started_at", "required, a timestamp"),
     (wrapped("text"), "response", "not an object: 'text'"),
-    (wrapped({"foo": 1}), "response", "unrecognised response shape: expected an OpenAI chat "
-     "completion (object 'chat.completion'), a Responses object (object 'response'), an "
-     "Anthropic message (type 'message'), a Gemini response (candidates), a Bedrock Converse "
-     "response (output.message, stopReason) or an error body (error)"),
+    (wrapped({"foo": 1}), "response", f"unrecognised response shape: {RECOGNISED_RESPONSES}"),
+    (wrapped({"error": None}), "response", f"unrecognised response shape: {RECOGNISED_RESPONSES}"),
     (wrapped(None), "response", "null, but nothing says the call failed (error, http_status)"),
     (wrapped(chat_completion(), status="maybe"), "status", "not 'ok' or 'error': 'maybe'"),
     (wrapped(chat_completion(), latency_ms="slow"), "latency_ms",

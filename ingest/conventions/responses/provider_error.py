@@ -23,14 +23,15 @@ RECOGNISED_RESPONSES = (
 
 
 def detect(response: Mapping[str, Any]) -> bool:
-    return "error" in response or "Error" in response
+    return response.get("error") is not None or response.get("Error") is not None
 
 
 def error_object(error: Mapping[str, Any]) -> tuple[tuple[str | None, ...], int | None]:
-    """Signals (most specific first) and HTTP status of an `{code, type, status}` object; a
-    numeric `code` is Google's copy of the HTTP status."""
-    if isinstance(error.get("code"), int) and not isinstance(error.get("code"), bool):
-        return (text(error, "type"), text(error, "status")), http_status(error, "code")
+    """Signals (most specific first) and HTTP status of an `{code, type, status}` object; an
+    HTTP-like numeric `code` is Google's copy of the HTTP status."""
+    code = error.get("code")
+    if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599:
+        return (text(error, "type"), text(error, "status")), code
     return (text(error, "code"), text(error, "type"), text(error, "status")), None
 
 
@@ -40,10 +41,11 @@ def read(response: Mapping[str, Any], provider_raw: str | None) -> ResponseReadi
     reading = ResponseReading(response_id=text(response, "request_id"))
     if isinstance(response.get("error"), str):  # a bare code or class name
         reading.error_signals = (text(response, "error"),)
-    error = None if reading.error_signals else mapping(response, "error")
-    if error is not None:
-        with under("error"):
-            reading.error_signals, reading.http_status = error_object(error)
+    else:
+        error = mapping(response, "error")
+        if error is not None:
+            with under("error"):
+                reading.error_signals, reading.http_status = error_object(error)
     boto_error = mapping(response, "Error")
     if boto_error is not None:
         with under("Error"):
