@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 
-from ingest.conventions import canonical, openrouter
+from ingest.conventions import canonical, litellm, openrouter
 from ingest.conventions.canonical import FieldError
+from ingest.conventions.responses import envelope
 from ingest.record import Record
 
 
@@ -31,15 +32,23 @@ class Convention:
     to_record: Callable[[Mapping[str, Any]], Record]
 
 
-# Tried in order; a record carrying our own `request_id` key is canonical whatever else it has.
+# Tried in order. A LiteLLM payload carries `call_type` and `startTime`; any other record with a
+# `response` member is a wrapped provider response (its kind read from the body's shape); a
+# record carrying our own `request_id` key is canonical whatever else it has.
 CONVENTIONS: tuple[Convention, ...] = (
+    Convention(litellm.SOURCE, litellm.matches, litellm.to_record),
+    *(
+        Convention(kind.source, envelope.matcher(kind), envelope.mapper(kind))
+        for kind in envelope.KINDS
+    ),
     Convention(canonical.SOURCE, canonical.matches, canonical.to_record),
     Convention(openrouter.SOURCE, openrouter.matches, openrouter.to_record),
 )
 
 UNRECOGNISED_SHAPE = (
-    "unrecognised record shape: expected a canonical record (request_id) or an OpenRouter "
-    "generation record (id, provider_name, tokens_prompt)"
+    "unrecognised record shape: expected a canonical record (request_id), an OpenRouter "
+    "generation record (id, provider_name, tokens_prompt), a LiteLLM standard logging payload "
+    "(call_type, startTime) or a wrapped provider response (response, started_at)"
 )
 
 
