@@ -160,7 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
 def fake_openai() -> Iterator[str]:
     """Serve on 127.0.0.1 on a free port; yields the base URL, stops on exit."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
