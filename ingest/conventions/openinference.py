@@ -8,6 +8,9 @@ are neither.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ingest.conventions.span_record import (
     AttributeReader,
     Role,
@@ -33,6 +36,12 @@ def role(span: SpanView) -> Role | None:
     return "llm" if kind == "LLM" else "tool" if kind == "TOOL" else None
 
 
+def _requested_model(attrs: Mapping[str, Any]) -> str | None:
+    parameters = parse_json(attrs.get("llm.invocation_parameters"))
+    model = parameters.get("model") if isinstance(parameters, dict) else None
+    return model if isinstance(model, str) and model else None
+
+
 def fields(span: SpanView, read: AttributeReader) -> SpanFields:
     attrs = read.attrs
     choice0 = indexed(attrs, "llm.output_messages").get(0)
@@ -44,7 +53,10 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
         provider_raw=read.text("llm.provider", "llm.system"),
         # llm.model_name equals the response model when known (spec, "System and Model
         # Identification"); the request/response pair is optional.
-        model_raw=read.text("llm.response.model_name", "llm.model_name", "llm.request.model_name"),
+        # A failed call has no response to name the model: the requested one is only in the
+        # JSON of llm.invocation_parameters (as the OpenAI instrumentation records it).
+        model_raw=read.text("llm.response.model_name", "llm.model_name", "llm.request.model_name")
+        or _requested_model(attrs),
         finish_reasons=[reason] if reason else [],
         # The prompt_details counts are included in llm.token_count.prompt (spec).
         input_tokens=read.count("llm.token_count.prompt"),
