@@ -21,8 +21,10 @@ class AnalyticsSettings:
     """False discovery rate: a test is significant when its Benjamini–Hochberg q < alpha."""
     divergence_min_effect_h: float = 0.2
     """Smallest |Cohen's h| of a rate difference that counts as divergent (0.2 = "small")."""
-    divergence_min_effect_w: float = 0.1
-    """Smallest Cohen's w of a finish-reason mix difference that counts (0.1 = "small")."""
+    divergence_min_effect_w: float = 0.15
+    """Smallest Cohen's w of a finish-reason mix difference that counts. Between Cohen's
+    "small" (0.1) and "medium" (0.3): with a few hundred answers per side, sampling noise
+    alone puts w near 0.1 for a four- or five-category mix."""
 
     # Routing pools (`routing_pools`).
     routing_window_days: int = 28
