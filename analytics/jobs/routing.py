@@ -45,7 +45,9 @@ _EXCLUSIONS_SQL = f"""concat_ws('; ',
 
 _RANK_REASON_SQL = f"""printf('rank %d: uptime ', rank) || {_pct("uptime")} || CASE
         WHEN p50_ttft_ms IS NOT NULL THEN printf(', p50 TTFT %.0f ms', p50_ttft_ms)
-        ELSE printf(', p50 latency %.0f ms (no TTFT reported)', p50_latency_ms) END"""
+        WHEN p50_latency_ms IS NOT NULL
+        THEN printf(', p50 latency %.0f ms (no TTFT reported)', p50_latency_ms)
+        ELSE ', no latency reported' END"""
 
 ROUTING_POOLS_INSERT_SQL = f"""
 INSERT INTO routing_pools BY NAME

@@ -97,8 +97,9 @@ def bh_q_sql(p: str, family: str) -> str:
     the number of non-NULL p-values in the family (`bh_inputs_sql`). Tied p-values get the
     same q whatever order the ranking gave them, because the running minimum runs from the
     largest rank down. NULL p (no test) gives NULL q and does not count in m."""
+    # `least` skips NULLs, so the NULL case is spelled out.
     return (
-        f"least(1.0, min(bh_m * {p} / bh_rank) "
+        f"CASE WHEN {p} IS NOT NULL THEN least(1.0, min(bh_m * {p} / bh_rank) "
         f"OVER (PARTITION BY {family} ORDER BY bh_rank DESC "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))"
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) END"
     )
