@@ -11,13 +11,11 @@ providers left are ranked by `score_ms` (lower is better), see `SCORE_SQL`.
 from __future__ import annotations
 
 from analytics.jobs.runner import RebuildJob
+from ingest.tool_quality import QUALITY_COLUMNS
 from warehouse.schema import PROVIDER_ERROR_TYPES
 
 _PROVIDER_ERRORS = ", ".join(f"'{t}'" for t in PROVIDER_ERROR_TYPES)
-_QUALITY_SUM = (
-    "tool_calls_valid + tool_calls_invalid_json + tool_calls_unknown_tool"
-    " + tool_calls_schema_mismatch"
-)
+_QUALITY_SUM = " + ".join(f"coalesce({c}, 0)" for c in QUALITY_COLUMNS)
 
 # Expected milliseconds to a first token: the median TTFT (median latency when the provider
 # never reported TTFT) plus the failure share times the cost of a failed attempt.
