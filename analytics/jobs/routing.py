@@ -11,11 +11,12 @@ providers left are ranked by `score_ms` (lower is better), see `SCORE_SQL`.
 from __future__ import annotations
 
 from analytics.jobs.runner import RebuildJob
-from ingest.tool_quality import QUALITY_COLUMNS
-from warehouse.schema import PROVIDER_ERROR_TYPES
+from warehouse.schema import PROVIDER_ERROR_TYPES, REQUESTS_COLUMNS
 
 _PROVIDER_ERRORS = ", ".join(f"'{t}'" for t in PROVIDER_ERROR_TYPES)
-_QUALITY_SUM = " + ".join(f"coalesce({c}, 0)" for c in QUALITY_COLUMNS)
+# The tool-call quality columns (valid, invalid JSON, unknown tool, schema mismatch).
+_QUALITY_COLUMNS = [c.name for c in REQUESTS_COLUMNS if c.added_by == "m004_tool_call_quality"]
+_QUALITY_SUM = " + ".join(f"coalesce({c}, 0)" for c in _QUALITY_COLUMNS)
 
 # Expected milliseconds to a first token: the median TTFT (median latency when the provider
 # never reported TTFT) plus the failure share times the cost of a failed attempt.
