@@ -290,25 +290,66 @@ def sql(ctx: click.Context, db: str | None, query: str, output_format: str) -> N
     """Run one read-only SQL query on the warehouse."""
     from gatewatch.output import write_table
 
-    db = resolve_db(ctx, db)
+    write_table(read_query(resolve_db(ctx, db), query), output_format, sys.stdout)
+
+
+def read_query(db: str, query: str):  # type: ignore[no-untyped-def]
+    """A read-only query's result (Arrow), through the owner when one runs."""
     client = find_owner_client(db)
     if client is not None:
         try:
-            table = client.sql(query)
+            return client.sql(query)
         finally:
             client.close()
+    import duckdb
+
+    from gatewatch.admin import ReadOnlyViolation, check_read_only
+
+    with open_warehouse(db, read_only=True) as warehouse:
+        try:
+            check_read_only(warehouse.connection, query)
+            return warehouse.connection.sql(query).to_arrow_table()
+        except (ReadOnlyViolation, duckdb.Error) as e:
+            raise GatewatchError(str(e)) from e
+
+
+@cli.group()
+def routing() -> None:
+    """Recommended provider pools (the `routing_pools` table) as router configuration."""
+
+
+@routing.command("export")
+@db_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["openrouter", "litellm"]),
+    required=True,
+    help="openrouter: request `provider` preferences; litellm: router `model_list`.",
+)
+@click.option("--model", default=None, help="Only this canonical model id.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here."
+)
+@click.pass_context
+def routing_export(
+    ctx: click.Context, db: str | None, output_format: str, model: str | None, out: Path | None
+) -> None:
+    """Write the routing pools as OpenRouter or LiteLLM configuration (JSON)."""
+    import json
+
+    from analytics.routing_export import ROUTING_EXPORT_QUERY, ExportError, export
+
+    rows = read_query(resolve_db(ctx, db), ROUTING_EXPORT_QUERY).to_pylist()
+    try:
+        text = json.dumps(export(rows, output_format, model), indent=2) + "\n"
+    except ExportError as e:
+        raise GatewatchError(str(e)) from e
+    if out is None:
+        sys.stdout.write(text)
     else:
-        import duckdb
-
-        from gatewatch.admin import ReadOnlyViolation, check_read_only
-
-        with open_warehouse(db, read_only=True) as warehouse:
-            try:
-                check_read_only(warehouse.connection, query)
-                table = warehouse.connection.sql(query).to_arrow_table()
-            except (ReadOnlyViolation, duckdb.Error) as e:
-                raise GatewatchError(str(e)) from e
-    write_table(table, output_format, sys.stdout)
+        out.write_text(text, encoding="utf-8")
+        _say(f"wrote {out}")
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""The user's config file (TOML): provider and model aliases and app mappings.
+"""The user's config file (TOML): provider and model aliases, app mappings and model tiers.
 
     [providers]              # spelling as received → provider slug
     "My Azure Proxy" = "azure"
@@ -6,10 +6,15 @@
     "gpt4o-prod" = "openai/gpt-4o"
     [apps]                   # app (or service.name) as received → app name stored
     "billing-svc-prod" = "billing"
+    [tiers]                  # glob pattern on the canonical model id → tier, first match wins
+    "openai/gpt-5*-mini" = "small"
+    "acme/*" = "frontier"
 
 Provider and model keys are matched case-insensitively, like the built-in tables they extend
 (and override); app keys exactly. The file is read by the process that maps traffic (`serve`,
-`demo`, and `ingest` when no `serve` owns the database).
+`demo`, and `ingest` when no `serve` owns the database). Tier patterns (case-insensitive
+`*`, `?`, `[...]` globs) are tried in file order before the built-in rules of
+`analytics.jobs.model_mix` when the batch jobs build `model_tiers`.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from gatewatch import config
 from gatewatch.errors import GatewatchError
 from ingest import normalize
 
-SECTIONS = ("providers", "models", "apps")
+SECTIONS = ("providers", "models", "apps", "tiers")
+_ALIAS_SECTIONS = SECTIONS[:3]
 _PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
+_TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,7 @@ class UserConfig:
     providers: dict[str, str] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     apps: dict[str, str] = field(default_factory=dict)
+    tiers: tuple[tuple[str, str], ...] = ()  # (glob pattern, tier), in file order
 
 
 def config_path(explicit: str | None) -> tuple[Path, bool]:
@@ -81,7 +89,23 @@ def load_user_config(explicit: str | None = None) -> UserConfig:
         raise GatewatchError(
             f"{path}: unknown section(s) {', '.join(unknown)}; expected {', '.join(SECTIONS)}"
         )
-    return UserConfig(path, *(_section(document, name, path) for name in SECTIONS))
+    aliases = (_section(document, name, path) for name in _ALIAS_SECTIONS)
+    return UserConfig(path, *aliases, tiers=_tiers(document, path))
+
+
+def _tiers(document: dict, path: Path) -> tuple[tuple[str, str], ...]:
+    table = document.get("tiers", {})
+    if not isinstance(table, dict):
+        raise GatewatchError(f'{path}: [tiers] must be a table of "model pattern" = "tier"')
+    for pattern, tier in table.items():
+        if not pattern.strip():
+            raise GatewatchError(f"{path}: [tiers]: a model pattern must not be empty")
+        if not isinstance(tier, str) or not _TIER_NAME.match(tier):
+            raise GatewatchError(
+                f"{path}: [tiers] {pattern!r}: {tier!r} is not a tier name "
+                "(lower-case letters, digits, '-', '_'; e.g. 'frontier', 'small')"
+            )
+    return tuple(table.items())
 
 
 def apply_user_config(user: UserConfig) -> None:

@@ -145,11 +145,122 @@ def m004_tool_call_quality(con: duckdb.DuckDBPyConnection) -> None:
     _add_requests_columns(con, "m004_tool_call_quality")
 
 
+# `provider_divergence` (see `analytics.jobs.divergence`); the job selects exactly these.
+_FINISH_SHARES = ("stop", "length", "tool_calls", "content_filter", "other")
+PROVIDER_DIVERGENCE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("period_start", "DATE NOT NULL"),
+    ("model", "VARCHAR NOT NULL"),
+    ("provider", "VARCHAR NOT NULL"),
+    ("peer_providers", "INTEGER NOT NULL"),
+    ("requests", "BIGINT NOT NULL"),
+    ("ok_requests", "BIGINT NOT NULL"),
+    ("peer_requests", "BIGINT NOT NULL"),
+    ("peer_ok_requests", "BIGINT NOT NULL"),
+    *(
+        (f"{side}{metric}", "DOUBLE")
+        for metric in ("tool_call_rate", "error_rate", "reasoning_share", "mean_output_tokens")
+        for side in ("", "peer_")
+    ),
+    *((f"{side}share_{reason}", "DOUBLE") for side in ("", "peer_") for reason in _FINISH_SHARES),
+    *(
+        (f"{rate}_{stat}", "DOUBLE")
+        for rate in ("tool_call_rate", "error_rate")
+        for stat in ("diff", "h", "p", "q")
+    ),
+    ("finish_mix_chi2", "DOUBLE"),
+    ("finish_mix_df", "INTEGER"),
+    ("finish_mix_w", "DOUBLE"),
+    ("finish_mix_p", "DOUBLE"),
+    ("finish_mix_q", "DOUBLE"),
+    ("comparable_peers", "INTEGER NOT NULL"),
+    ("tool_call_rate_apart", "INTEGER NOT NULL"),
+    ("error_rate_apart", "INTEGER NOT NULL"),
+    ("finish_mix_apart", "INTEGER NOT NULL"),
+    ("divergent", "BOOLEAN NOT NULL"),
+    ("reason", "VARCHAR NOT NULL"),
+)
+
+ROUTING_POOLS_TABLE_SQL = """
+CREATE TABLE routing_pools (
+    model VARCHAR NOT NULL,
+    provider VARCHAR NOT NULL,
+    provider_model VARCHAR,
+    window_start TIMESTAMPTZ NOT NULL,
+    window_end TIMESTAMPTZ NOT NULL,
+    requests BIGINT NOT NULL,
+    ok_requests BIGINT NOT NULL,
+    provider_errors BIGINT NOT NULL,
+    uptime DOUBLE,
+    tool_call_rate DOUBLE,
+    tool_calls_checked BIGINT NOT NULL,
+    tool_call_validity DOUBLE,
+    tested_weeks INTEGER NOT NULL,
+    divergent_weeks INTEGER NOT NULL,
+    divergent BOOLEAN NOT NULL,
+    p50_latency_ms DOUBLE,
+    p50_ttft_ms DOUBLE,
+    output_tokens_per_s DOUBLE,
+    score_ms DOUBLE,
+    included BOOLEAN NOT NULL,
+    rank INTEGER,
+    reason VARCHAR NOT NULL,
+    PRIMARY KEY (model, provider)
+)
+"""
+
+MODEL_MIX_TABLES_SQL = (
+    """
+    CREATE TABLE model_tiers (
+        model VARCHAR PRIMARY KEY,
+        tier VARCHAR NOT NULL,
+        origin VARCHAR NOT NULL,
+        pattern VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE model_mix_daily (
+        period_start DATE NOT NULL,
+        tier VARCHAR NOT NULL,
+        models INTEGER NOT NULL,
+        requests BIGINT NOT NULL,
+        ok_requests BIGINT NOT NULL,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        share_requests DOUBLE,
+        share_input_tokens DOUBLE,
+        share_output_tokens DOUBLE,
+        PRIMARY KEY (period_start, tier)
+    )
+    """,
+    """
+    CREATE TABLE agent_roles_daily (
+        period_start DATE NOT NULL,
+        model VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        requests BIGINT NOT NULL,
+        PRIMARY KEY (period_start, model, role)
+    )
+    """,
+)
+
+
+def m020_routing_tables(con: duckdb.DuckDBPyConnection) -> None:
+    columns = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in PROVIDER_DIVERGENCE_COLUMNS)
+    con.execute(
+        f"CREATE TABLE provider_divergence (\n    {columns},\n"
+        "    PRIMARY KEY (period_start, model, provider)\n)"
+    )
+    con.execute(ROUTING_POOLS_TABLE_SQL)
+    for ddl in MODEL_MIX_TABLES_SQL:
+        con.execute(ddl)
+
+
 MIGRATIONS: list[Migration] = [
     m001_requests,
     m002_stats_tables,
     m003_tool_spans,
     m004_tool_call_quality,
+    m020_routing_tables,
 ]
 
 

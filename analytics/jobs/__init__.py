@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import duckdb
 
+from analytics.jobs.divergence import DIVERGENCE_JOB
+from analytics.jobs.model_mix import AGENT_ROLES_JOB, MODEL_MIX_DAILY_JOB, MODEL_TIERS_JOB
+from analytics.jobs.routing import ROUTING_POOLS_JOB
 from analytics.jobs.runner import (
     Job,
     JobResult,
@@ -21,7 +24,14 @@ from analytics.jobs.stats import STATS_JOBS
 from analytics.settings import AnalyticsSettings
 
 # In dependency order: rebuild jobs read the tables of the jobs before them.
-ALL_JOBS: tuple[Job, ...] = STATS_JOBS
+ALL_JOBS: tuple[Job, ...] = (
+    *STATS_JOBS,
+    DIVERGENCE_JOB,
+    AGENT_ROLES_JOB,
+    ROUTING_POOLS_JOB,
+    MODEL_TIERS_JOB,
+    MODEL_MIX_DAILY_JOB,
+)
 
 __all__ = ["ALL_JOBS", "JobResult", "JobsResult", "PeriodJob", "RebuildJob", "run_jobs"]
 
