@@ -17,11 +17,23 @@ from analytics.jobs.runner import (
     RebuildJob,
     run_job_list,
 )
+from analytics.jobs.bursts import BATCH_WINDOWS_JOB, LOAD_ERROR_CURVE_JOB, TRAFFIC_HOURLY_JOB
+from analytics.jobs.latency import LATENCY_DAILY_JOB
 from analytics.jobs.stats import STATS_JOBS
+from analytics.jobs.uptime import PROVIDER_SLA_JOB, UPTIME_BUCKETS_JOB, UPTIME_INCIDENTS_JOB
 from analytics.settings import AnalyticsSettings
 
 # In dependency order: rebuild jobs read the tables of the jobs before them.
-ALL_JOBS: tuple[Job, ...] = STATS_JOBS
+ALL_JOBS: tuple[Job, ...] = (
+    *STATS_JOBS,
+    UPTIME_BUCKETS_JOB,
+    LATENCY_DAILY_JOB,
+    TRAFFIC_HOURLY_JOB,
+    UPTIME_INCIDENTS_JOB,  # reads uptime_buckets
+    PROVIDER_SLA_JOB,  # reads stats_daily
+    BATCH_WINDOWS_JOB,  # reads traffic_hourly
+    LOAD_ERROR_CURVE_JOB,  # reads traffic_hourly
+)
 
 __all__ = ["ALL_JOBS", "JobResult", "JobsResult", "PeriodJob", "RebuildJob", "run_jobs"]
 
