@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 from analytics.jobs import JobsResult, run_jobs
+from analytics.settings import AnalyticsSettings
 from warehouse.db import Warehouse
 from warehouse.snapshot import publish_snapshot
 
@@ -18,8 +19,15 @@ log = logging.getLogger(__name__)
 
 
 class JobRunner:
-    def __init__(self, warehouse: Warehouse, *, publish: bool = True) -> None:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        *,
+        publish: bool = True,
+        settings: AnalyticsSettings | None = None,
+    ) -> None:
         self._warehouse = warehouse
+        self._settings = settings or AnalyticsSettings()
         self._publish = publish
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -31,7 +39,7 @@ class JobRunner:
         with self._lock:
             cursor = self._warehouse.connection.cursor()
             try:
-                result = run_jobs(cursor, full=full, progress=progress)
+                result = run_jobs(cursor, full=full, progress=progress, settings=self._settings)
                 if self._publish and self._warehouse.path != ":memory:":
                     cursor.execute("CHECKPOINT")
                     publish_snapshot(cursor, self._warehouse.path)

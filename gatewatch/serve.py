@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import uvicorn
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from analytics.settings import AnalyticsSettings
 from dashboard.app import create_app as create_dashboard
 from gatewatch.admin import admin_router
 from gatewatch.jobs import JobRunner
@@ -31,6 +32,7 @@ class ServeOptions:
     dashboard_port: int
     jobs_every_seconds: float
     max_body_bytes: int
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
 
 
 def _start_dashboard(warehouse: Warehouse, host: str, port: int) -> BaseWSGIServer:
@@ -49,7 +51,7 @@ def serve(
     warehouse = warehouse or Warehouse.open(options.db)
     writer = BatchWriter(warehouse)
     writer.start()
-    jobs = JobRunner(warehouse)
+    jobs = JobRunner(warehouse, settings=options.analytics)
     token = new_admin_token()
     admin_url = f"http://{options.host}:{options.ingest_port}"
 

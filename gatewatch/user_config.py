@@ -1,4 +1,5 @@
-"""The user's config file (TOML): provider and model aliases and app mappings.
+"""The user's config file (TOML): provider and model aliases, app mappings and the
+thresholds of the batch jobs.
 
     [providers]              # spelling as received → provider slug
     "My Azure Proxy" = "azure"
@@ -6,10 +7,13 @@
     "gpt4o-prod" = "openai/gpt-4o"
     [apps]                   # app (or service.name) as received → app name stored
     "billing-svc-prod" = "billing"
+    [analytics]              # any `analytics.settings.AnalyticsSettings` field by name
+    sla_target = 0.995
 
 Provider and model keys are matched case-insensitively, like the built-in tables they extend
-(and override); app keys exactly. The file is read by the process that maps traffic (`serve`,
-`demo`, and `ingest` when no `serve` owns the database).
+(and override); app keys exactly. The alias sections are read by the process that maps traffic
+(`serve`, `demo`, and `ingest` when no `serve` owns the database); `[analytics]` by the process
+that runs the batch jobs (`serve` and `demo`, and `jobs run` when no `serve` owns the database).
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analytics.settings import AnalyticsSettings, settings_from_mapping
 from gatewatch import config
 from gatewatch.errors import GatewatchError
 from ingest import normalize
 
-SECTIONS = ("providers", "models", "apps")
+ALIAS_SECTIONS = ("providers", "models", "apps")
+SECTIONS = (*ALIAS_SECTIONS, "analytics")
 _PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
 
@@ -34,6 +40,7 @@ class UserConfig:
     providers: dict[str, str] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     apps: dict[str, str] = field(default_factory=dict)
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
 
 
 def config_path(explicit: str | None) -> tuple[Path, bool]:
@@ -66,6 +73,16 @@ def _section(document: dict, name: str, path: Path) -> dict[str, str]:
     return dict(table)
 
 
+def _analytics(document: dict, path: Path) -> AnalyticsSettings:
+    table = document.get("analytics", {})
+    if not isinstance(table, dict):
+        raise GatewatchError(f"{path}: [analytics] must be a table of setting = value")
+    try:
+        return settings_from_mapping(table)
+    except ValueError as e:
+        raise GatewatchError(f"{path}: [analytics] {e}") from e
+
+
 def load_user_config(explicit: str | None = None) -> UserConfig:
     path, named = config_path(explicit)
     if not path.exists():
@@ -81,7 +98,11 @@ def load_user_config(explicit: str | None = None) -> UserConfig:
         raise GatewatchError(
             f"{path}: unknown section(s) {', '.join(unknown)}; expected {', '.join(SECTIONS)}"
         )
-    return UserConfig(path, *(_section(document, name, path) for name in SECTIONS))
+    return UserConfig(
+        path,
+        *(_section(document, name, path) for name in ALIAS_SECTIONS),
+        analytics=_analytics(document, path),
+    )
 
 
 def apply_user_config(user: UserConfig) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from analytics.jobs.bursts import BATCH_WINDOWS_JOB, LOAD_ERROR_CURVE_JOB, TRAFFIC_HOURLY_JOB
+from analytics.jobs.latency import LATENCY_DAILY_JOB
 from analytics.jobs.runner import (
     Job,
     JobResult,
@@ -17,8 +19,6 @@ from analytics.jobs.runner import (
     RebuildJob,
     run_job_list,
 )
-from analytics.jobs.bursts import BATCH_WINDOWS_JOB, LOAD_ERROR_CURVE_JOB, TRAFFIC_HOURLY_JOB
-from analytics.jobs.latency import LATENCY_DAILY_JOB
 from analytics.jobs.stats import STATS_JOBS
 from analytics.jobs.uptime import PROVIDER_SLA_JOB, UPTIME_BUCKETS_JOB, UPTIME_INCIDENTS_JOB
 from analytics.settings import AnalyticsSettings
