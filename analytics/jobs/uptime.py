@@ -49,11 +49,12 @@ UPTIME_INCIDENTS_INSERT_SQL = f"""
 INSERT INTO uptime_incidents BY NAME
 WITH level_buckets AS (
     SELECT provider, CAST(NULL AS VARCHAR) AS model, bucket_start, requests,
-        eligible_requests, provider_errors, uptime
+        eligible_requests, ok_requests, provider_errors, uptime
     FROM uptime_buckets_provider
     WHERE bucket_minutes = {INCIDENT_BUCKET_MINUTES}
     UNION ALL
-    SELECT provider, model, bucket_start, requests, eligible_requests, provider_errors, uptime
+    SELECT provider, model, bucket_start, requests, eligible_requests, ok_requests,
+        provider_errors, uptime
     FROM uptime_buckets
     WHERE bucket_minutes = {INCIDENT_BUCKET_MINUTES}
 ),
@@ -96,6 +97,7 @@ totals AS (
     SELECT c.provider, c.model, c.started_at, c.ended_at, c.bad_buckets,
         sum(b.requests) AS requests,
         sum(b.eligible_requests) AS eligible_requests,
+        sum(b.ok_requests) AS ok_requests,
         sum(b.provider_errors) AS failed_requests,
         min(b.uptime) AS worst_uptime
     FROM chains AS c
@@ -105,10 +107,10 @@ totals AS (
     GROUP BY ALL
 ),
 incidents AS (
-    SELECT *, 1 - CAST(failed_requests AS DOUBLE) / eligible_requests AS uptime
+    SELECT *, CAST(ok_requests AS DOUBLE) / eligible_requests AS uptime
     FROM totals
     WHERE failed_requests >= $incident_min_failed_requests
-      AND 1 - CAST(failed_requests AS DOUBLE) / eligible_requests < $incident_uptime_threshold
+      AND CAST(ok_requests AS DOUBLE) / eligible_requests < $incident_uptime_threshold
 ),
 error_mix AS (
     SELECT i.provider, i.model, i.started_at, r.error_type, count(*) AS errors

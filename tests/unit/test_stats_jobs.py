@@ -347,7 +347,9 @@ def test_views_keep_null_ratios_for_zero_denominators(con: duckdb.DuckDBPyConnec
 def test_empty_requests_gives_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
     for full in (False, True):
         result = run_jobs(con, full=full)
-        assert [(r.job, r.periods, r.rows_written) for r in result.jobs] == [
+        assert [
+            (r.job, r.periods, r.rows_written) for r in result.jobs if r.job in STATS_TABLES
+        ] == [
             ("stats_daily", (), 0),
             ("stats_weekly", (), 0),
             ("stats_daily_app", (), 0),
@@ -412,7 +414,7 @@ def test_second_run_changes_nothing_and_full_equals_incremental(
     incremental = {name: table(con, name) for name in STATS_TABLES}
 
     again = run_jobs(con)
-    assert [r.periods for r in again.jobs] == [(), (), ()]
+    assert [again.job(name).periods for name in STATS_TABLES] == [(), (), ()]
     assert {name: table(con, name) for name in STATS_TABLES} == incremental
 
     full = run_jobs(con, full=True)
