@@ -11,7 +11,7 @@ from analytics.jobs.stats import DAY_PERIOD_SQL
 # Generation time is the part of the request after the first token; without a reported TTFT
 # (non-streaming) it is the whole duration. Requests without output or without positive
 # generation time have no speed.
-_GENERATION_SECONDS_SQL = "(duration_ms - coalesce(ttft_ms, 0)) / 1000"
+_GENERATION_SECONDS_SQL = "((duration_ms - coalesce(ttft_ms, 0)) / 1000)"
 _HAS_SPEED_SQL = f"status = 'ok' AND output_tokens > 0 AND {_GENERATION_SECONDS_SQL} > 0"
 
 
