@@ -33,7 +33,7 @@ class AnalyticsSettings:
     """Two bad buckets whose starts are further apart than this are never one incident, however
     little traffic lies between them."""
 
-    incident_min_failed_requests: int = 5
+    incident_min_failed_requests: int = 10
     """Provider errors an incident needs in total; fewer is noise, not an incident."""
 
     batch_hour_factor: float = 4.0

@@ -177,6 +177,10 @@ def incident_traffic() -> list[dict[str, Any]]:
     ]
 
 
+# Incidents this small are noise at the default minimum; these tests lower it.
+FEW = AnalyticsSettings(incident_min_failed_requests=5)
+
+
 INCIDENT_COLUMNS = (
     "provider model started_at ended_at duration_minutes buckets bad_buckets requests "
     "eligible_requests failed_requests uptime worst_uptime top_error_type top_error_share ongoing"
@@ -191,7 +195,7 @@ def test_incidents_chain_bad_buckets_and_keep_only_real_ones(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     insert(con, incident_traffic())
-    run_jobs(con)
+    run_jobs(con, settings=FEW)
     p1 = {
         "started_at": utc("12:05"),
         "ended_at": utc("12:30"),
@@ -236,13 +240,19 @@ def test_incidents_chain_bad_buckets_and_keep_only_real_ones(
     [
         # a longer allowed gap joins p2's two buckets into one 40-minute incident
         (
-            AnalyticsSettings(incident_max_gap_minutes=40),
+            AnalyticsSettings(incident_max_gap_minutes=40, incident_min_failed_requests=5),
             {"p1": (utc("12:05"), utc("12:30")), "p2": (utc("09:00"), utc("09:40")), "p3": ...},
         ),
         # one good bucket allowed: p1's two good buckets split it into two small chains
-        (AnalyticsSettings(incident_max_good_buckets=1), {"p3": ...}),
+        (
+            AnalyticsSettings(incident_max_good_buckets=1, incident_min_failed_requests=5),
+            {"p3": ...},
+        ),
         # p1's bad buckets have 4 eligible requests each: no longer evidence
-        (AnalyticsSettings(incident_min_bucket_requests=5), {"p3": ...}),
+        (
+            AnalyticsSettings(incident_min_bucket_requests=5, incident_min_failed_requests=5),
+            {"p3": ...},
+        ),
         # p4's chain (6 failures) counts when 6 are enough and 0.95 uptime is too low
         (
             AnalyticsSettings(incident_uptime_threshold=0.95, incident_min_failed_requests=6),
@@ -362,18 +372,18 @@ def test_incremental_after_late_data_equals_full_and_second_run_changes_nothing(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     insert(con, [*incident_traffic(), *sla_traffic()])
-    run_jobs(con)
+    run_jobs(con, settings=FEW)
     late = [
         *bucket("12:10", failed=5, provider="p2", model="v/m2", ingested_at=INGESTED_LATER),
         req(at("07:00", "2025-03-01"), ingested_at=INGESTED_LATER),
     ]
     insert(con, late)
-    result = run_jobs(con)
+    result = run_jobs(con, settings=FEW)
     assert result.job("uptime_buckets").periods == (date(2025, 3, 1), date(2025, 3, 5))
     incremental = snapshot(con)
-    assert run_jobs(con).job("uptime_buckets").periods == ()
+    assert run_jobs(con, settings=FEW).job("uptime_buckets").periods == ()
     assert snapshot(con) == incremental
-    run_jobs(con, full=True)
+    run_jobs(con, full=True, settings=FEW)
     assert snapshot(con) == incremental
     p2 = [r for r in incidents(con) if r["provider"] == "p2"]
     assert [(r["started_at"], r["failed_requests"]) for r in p2] == [(utc("12:10"), 5)] * 2
@@ -401,7 +411,9 @@ def test_jobs_run_command_uses_the_config_file(tmp_path: Path) -> None:
     wh = Warehouse.open(db)
     insert(wh.connection, incident_traffic())
     wh.close()
-    config = write_config(tmp_path, "[analytics]\nincident_max_gap_minutes = 40\n")
+    config = write_config(
+        tmp_path, "[analytics]\nincident_max_gap_minutes = 40\nincident_min_failed_requests = 5\n"
+    )
     result = CliRunner().invoke(cli, ["--config", config, "jobs", "run", "--db", str(db)])
     assert result.exit_code == 0, result.output
     wh = Warehouse.open(db, read_only=True)
