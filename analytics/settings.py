@@ -34,11 +34,13 @@ class AnalyticsSettings:
     little traffic lies between them."""
 
     incident_min_failed_requests: int = 10
-    """Provider errors an incident needs in total; fewer is noise, not an incident."""
+    """Provider errors an incident needs in total; fewer is noise, not an incident (at a 0.5 %
+    baseline error rate, chance clusters of 5–6 failures do occur over a month of buckets)."""
 
     batch_hour_factor: float = 4.0
     """An hour of a day is hot when its requests exceed this multiple of that day's median
-    hour (of the same scope: all traffic, or one app)."""
+    hour (of the same scope: all traffic, or one app). Above the ≈3× peak-to-median of a smooth
+    diurnal curve, so office-hours peaks are not batch windows."""
 
     batch_min_share_of_days: float = 0.6
     """An hour of day is part of a recurring batch window when it is hot on at least this share
