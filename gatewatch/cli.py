@@ -11,11 +11,15 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gatewatch import config
 from gatewatch.errors import GatewatchError
+
+if TYPE_CHECKING:
+    from analytics.settings import AnalyticsSettings
 
 DB_HELP = f"DuckDB warehouse file [env {config.GATEWATCH_DB}; default ./{config.DEFAULT_DB}]"
 LOCK_WAIT_SECONDS = 15.0
@@ -153,11 +157,18 @@ def serve(
     jobs_every: str,
 ) -> None:
     """Run ingest API, batch jobs and dashboard; own the database."""
-    use_user_config(ctx)
-    _serve(resolve_db(ctx, db), host, ingest_port, dashboard_port, jobs_every)
+    user = use_user_config(ctx)
+    _serve(resolve_db(ctx, db), host, ingest_port, dashboard_port, jobs_every, user.analytics)
 
 
-def _serve(db: str, host: str, ingest_port: int, dashboard_port: int, jobs_every: str) -> None:
+def _serve(
+    db: str,
+    host: str,
+    ingest_port: int,
+    dashboard_port: int,
+    jobs_every: str,
+    analytics: AnalyticsSettings,
+) -> None:
     from gatewatch.serve import ServeOptions
     from gatewatch.serve import serve as run_serve
     from ingest.payloads import DEFAULT_MAX_BODY_BYTES
@@ -181,6 +192,7 @@ def _serve(db: str, host: str, ingest_port: int, dashboard_port: int, jobs_every
         dashboard_port=dashboard_port,
         jobs_every_seconds=every,
         max_body_bytes=config.env_int(config.GATEWATCH_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+        analytics=analytics,
     )
     with open_warehouse(db) as warehouse:
         run_serve(options, warehouse=warehouse, say=_say)
@@ -254,7 +266,11 @@ def jobs() -> None:
 @click.option("--full", is_flag=True, help="Recompute every period instead of only touched ones.")
 @click.pass_context
 def jobs_run(ctx: click.Context, db: str | None, full: bool) -> None:
-    """Run the batch jobs now (incremental unless --full)."""
+    """Run the batch jobs now (incremental unless --full).
+
+    With a running `serve`, the jobs run there (with its [analytics] settings)."""
+    from gatewatch.user_config import load_user_config
+
     db = resolve_db(ctx, db)
     client = find_owner_client(db)
     if client is not None:
@@ -264,14 +280,15 @@ def jobs_run(ctx: click.Context, db: str | None, full: bool) -> None:
             client.close()
         _say(f"jobs ran in gatewatch serve (pid {client.owner.pid}) in {answer['seconds']:.2f}s")
         return
-    run_jobs_locally(db, full=full)
+    settings = load_user_config(ctx.find_root().params.get("config_file")).analytics
+    run_jobs_locally(db, full=full, settings=settings)
 
 
-def run_jobs_locally(db: str, *, full: bool) -> None:
+def run_jobs_locally(db: str, *, full: bool, settings: AnalyticsSettings) -> None:
     from gatewatch.jobs import JobRunner
 
     with open_warehouse(db) as warehouse:
-        result = JobRunner(warehouse).run(full=full, progress=_say)
+        result = JobRunner(warehouse, settings=settings).run(full=full, progress=_say)
     _say(f"jobs done in {result.seconds:.2f}s")
 
 
@@ -414,7 +431,7 @@ def demo(
     from warehouse.ownership import read_owner
 
     db = resolve_db(ctx, db)
-    use_user_config(ctx)
+    user = use_user_config(ctx)
     owner = read_owner(db)
     if owner is not None:
         raise GatewatchError(f"gatewatch serve (pid {owner.pid}) owns {db}; stop it first")
@@ -426,10 +443,10 @@ def demo(
     _say(f"generating {days} days of sample traffic into {sample_dir}")
     write_sample_files(days, sample_dir, ["otlp-json", "jsonl"], 7, None)
     ingest_paths(db, [sample_dir])
-    run_jobs_locally(db, full=True)
+    run_jobs_locally(db, full=True, settings=user.analytics)
     _say(f"demo database ready in {time.monotonic() - started:.1f}s")
     if not no_serve:
-        _serve(db, host, ingest_port, dashboard_port, config.DEFAULT_JOBS_EVERY)
+        _serve(db, host, ingest_port, dashboard_port, config.DEFAULT_JOBS_EVERY, user.analytics)
 
 
 @cli.group()
@@ -474,7 +491,8 @@ def report_weekly(
     if formats is None and not Path(chromium_path()).exists():
         chosen.remove("pdf")
         _say("no Chromium found: writing html, md and csv (no pdf)")
-    with report_connection(resolve_db(ctx, db)) as con:
+    settings = use_user_config(ctx).analytics
+    with report_connection(resolve_db(ctx, db), settings) as con:
         try:
             paths = write_weekly_report(con, week_start, out, chosen, generated_at=now)
         except PdfUnavailable as e:
@@ -484,7 +502,7 @@ def report_weekly(
 
 
 @contextlib.contextmanager
-def report_connection(db: str) -> Iterator:
+def report_connection(db: str, settings: AnalyticsSettings) -> Iterator:
     """Current tables to read: through a running owner (jobs run there, then its freshly
     published read-only snapshot), else the file itself after running the jobs here."""
     import duckdb
@@ -506,7 +524,7 @@ def report_connection(db: str) -> Iterator:
     from gatewatch.jobs import JobRunner
 
     with open_warehouse(db) as warehouse:
-        JobRunner(warehouse).run(full=False)
+        JobRunner(warehouse, settings=settings).run(full=False)
         cursor = warehouse.connection.cursor()
         try:
             yield cursor

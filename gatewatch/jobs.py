@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from analytics.jobs import JobsResult, run_jobs
+from analytics.settings import AnalyticsSettings
 from warehouse.db import Warehouse
 from warehouse.snapshot import publish_snapshot
 
@@ -25,9 +26,15 @@ AfterRun = Callable[[duckdb.DuckDBPyConnection], object]
 
 class JobRunner:
     def __init__(
-        self, warehouse: Warehouse, *, publish: bool = True, after_run: Sequence[AfterRun] = ()
+        self,
+        warehouse: Warehouse,
+        *,
+        publish: bool = True,
+        settings: AnalyticsSettings | None = None,
+        after_run: Sequence[AfterRun] = (),
     ) -> None:
         self._warehouse = warehouse
+        self._settings = settings or AnalyticsSettings()
         self._publish = publish
         self._after_run = tuple(after_run)
         self._lock = threading.Lock()
@@ -40,7 +47,7 @@ class JobRunner:
         with self._lock:
             cursor = self._warehouse.connection.cursor()
             try:
-                result = run_jobs(cursor, full=full, progress=progress)
+                result = run_jobs(cursor, full=full, progress=progress, settings=self._settings)
                 if self._publish and self._warehouse.path != ":memory:":
                     cursor.execute("CHECKPOINT")
                     publish_snapshot(cursor, self._warehouse.path)

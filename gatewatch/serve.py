@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from analytics.settings import AnalyticsSettings
 from dashboard.app import create_app as create_dashboard
 from gatewatch.admin import admin_router
 from gatewatch.jobs import JobRunner
@@ -34,6 +35,7 @@ class ServeOptions:
     jobs_every_seconds: float
     max_body_bytes: int
     reports_dir: Path  # where the weekly report is written every Monday
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
 
 
 def _start_dashboard(warehouse: Warehouse, host: str, port: int) -> BaseWSGIServer:
@@ -52,7 +54,11 @@ def serve(
     warehouse = warehouse or Warehouse.open(options.db)
     writer = BatchWriter(warehouse)
     writer.start()
-    jobs = JobRunner(warehouse, after_run=[WeeklyReportSchedule(options.reports_dir)])
+    jobs = JobRunner(
+        warehouse,
+        settings=options.analytics,
+        after_run=[WeeklyReportSchedule(options.reports_dir)],
+    )
     token = new_admin_token()
     admin_url = f"http://{options.host}:{options.ingest_port}"
 

@@ -1,4 +1,5 @@
-"""The user's config file (TOML): provider and model aliases, app mappings and model tiers.
+"""The user's config file (TOML): provider and model aliases, app mappings, model tiers and
+the thresholds of the batch jobs.
 
     [providers]              # spelling as received → provider slug
     "My Azure Proxy" = "azure"
@@ -9,27 +10,32 @@
     [tiers]                  # glob pattern on the canonical model id → tier, first match wins
     "openai/gpt-5*-mini" = "small"
     "acme/*" = "frontier"
+    [analytics]              # any numeric `analytics.settings.AnalyticsSettings` field by name
+    sla_target = 0.995
 
 Provider and model keys are matched case-insensitively, like the built-in tables they extend
-(and override); app keys exactly. The file is read by the process that maps traffic (`serve`,
-`demo`, and `ingest` when no `serve` owns the database). Tier patterns (case-insensitive
-`*`, `?`, `[...]` globs) are tried in file order before the built-in rules of
-`analytics.jobs.model_mix` when the batch jobs build `model_tiers`.
+(and override); app keys exactly. The alias sections are read by the process that maps traffic
+(`serve`, `demo`, and `ingest` when no `serve` owns the database); `[tiers]` and `[analytics]`
+by the process that runs the batch jobs (`serve` and `demo`, and `jobs run` when no `serve`
+owns the database). Tier patterns (case-insensitive `*`, `?`, `[...]` globs) are tried in file
+order before the built-in rules of `analytics.jobs.model_mix` when the jobs build `model_tiers`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analytics.settings import AnalyticsSettings, settings_from_mapping
 from gatewatch import config
 from gatewatch.errors import GatewatchError
 from ingest import normalize
 
-SECTIONS = ("providers", "models", "apps", "tiers")
-_ALIAS_SECTIONS = SECTIONS[:3]
+ALIAS_SECTIONS = ("providers", "models", "apps")
+SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics")
 _PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
 _TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -42,6 +48,7 @@ class UserConfig:
     models: dict[str, str] = field(default_factory=dict)
     apps: dict[str, str] = field(default_factory=dict)
     tiers: tuple[tuple[str, str], ...] = ()  # (glob pattern, tier), in file order
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)  # tiers included
 
 
 def config_path(explicit: str | None) -> tuple[Path, bool]:
@@ -74,6 +81,16 @@ def _section(document: dict, name: str, path: Path) -> dict[str, str]:
     return dict(table)
 
 
+def _analytics(document: dict, path: Path) -> AnalyticsSettings:
+    table = document.get("analytics", {})
+    if not isinstance(table, dict):
+        raise GatewatchError(f"{path}: [analytics] must be a table of setting = value")
+    try:
+        return settings_from_mapping(table)
+    except ValueError as e:
+        raise GatewatchError(f"{path}: [analytics] {e}") from e
+
+
 def load_user_config(explicit: str | None = None) -> UserConfig:
     path, named = config_path(explicit)
     if not path.exists():
@@ -89,8 +106,13 @@ def load_user_config(explicit: str | None = None) -> UserConfig:
         raise GatewatchError(
             f"{path}: unknown section(s) {', '.join(unknown)}; expected {', '.join(SECTIONS)}"
         )
-    aliases = (_section(document, name, path) for name in _ALIAS_SECTIONS)
-    return UserConfig(path, *aliases, tiers=_tiers(document, path))
+    tiers = _tiers(document, path)
+    return UserConfig(
+        path,
+        *(_section(document, name, path) for name in ALIAS_SECTIONS),
+        tiers=tiers,
+        analytics=dataclasses.replace(_analytics(document, path), tier_rules=tiers),
+    )
 
 
 def _tiers(document: dict, path: Path) -> tuple[tuple[str, str], ...]:

@@ -255,11 +255,233 @@ def m020_routing_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+# Uptime over eligible requests (ok + provider errors); shared by `uptime_buckets` and the
+# view that re-aggregates it across models.
+UPTIME_RATIO_SQL = "CAST(ok_requests AS DOUBLE) / NULLIF(eligible_requests, 0) AS uptime"
+
+UPTIME_BUCKETS_TABLE_SQL = """
+CREATE TABLE uptime_buckets (
+    period_start DATE NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    bucket_minutes INTEGER NOT NULL,
+    bucket_start TIMESTAMPTZ NOT NULL,
+    requests BIGINT NOT NULL,
+    eligible_requests BIGINT NOT NULL,
+    ok_requests BIGINT NOT NULL,
+    provider_errors BIGINT NOT NULL,
+    client_errors BIGINT NOT NULL,
+    uptime DOUBLE,
+    PRIMARY KEY (provider, model, bucket_minutes, bucket_start)
+)
+"""
+
+UPTIME_BUCKETS_PROVIDER_VIEW_SQL = f"""
+CREATE VIEW uptime_buckets_provider AS
+SELECT *, {UPTIME_RATIO_SQL}
+FROM (
+    SELECT period_start, provider, bucket_minutes, bucket_start,
+        CAST(sum(requests) AS BIGINT) AS requests,
+        CAST(sum(eligible_requests) AS BIGINT) AS eligible_requests,
+        CAST(sum(ok_requests) AS BIGINT) AS ok_requests,
+        CAST(sum(provider_errors) AS BIGINT) AS provider_errors,
+        CAST(sum(client_errors) AS BIGINT) AS client_errors
+    FROM uptime_buckets
+    GROUP BY period_start, provider, bucket_minutes, bucket_start
+)
+"""
+
+UPTIME_INCIDENTS_TABLE_SQL = """
+CREATE TABLE uptime_incidents (
+    provider VARCHAR NOT NULL,
+    model VARCHAR,
+    started_at TIMESTAMPTZ NOT NULL,
+    ended_at TIMESTAMPTZ NOT NULL,
+    duration_minutes INTEGER NOT NULL,
+    buckets INTEGER NOT NULL,
+    bad_buckets INTEGER NOT NULL,
+    requests BIGINT NOT NULL,
+    eligible_requests BIGINT NOT NULL,
+    failed_requests BIGINT NOT NULL,
+    uptime DOUBLE NOT NULL,
+    worst_uptime DOUBLE NOT NULL,
+    top_error_type VARCHAR,
+    top_error_share DOUBLE,
+    ongoing BOOLEAN NOT NULL
+)
+"""
+
+PROVIDER_SLA_TABLE_SQL = """
+CREATE TABLE provider_sla (
+    period VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR,
+    requests BIGINT NOT NULL,
+    eligible_requests BIGINT NOT NULL,
+    ok_requests BIGINT NOT NULL,
+    provider_errors BIGINT NOT NULL,
+    uptime DOUBLE,
+    sla_target DOUBLE NOT NULL,
+    attained BOOLEAN,
+    error_budget_requests DOUBLE NOT NULL,
+    budget_used DOUBLE,
+    budget_remaining DOUBLE NOT NULL
+)
+"""
+
+
+def m010_uptime_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(UPTIME_BUCKETS_TABLE_SQL)
+    con.execute(UPTIME_BUCKETS_PROVIDER_VIEW_SQL)
+    con.execute(UPTIME_INCIDENTS_TABLE_SQL)
+    con.execute(PROVIDER_SLA_TABLE_SQL)
+
+
+LATENCY_DAILY_TABLE_SQL = """
+CREATE TABLE latency_daily (
+    period_start DATE NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    ok_requests BIGINT NOT NULL,
+    ttft_requests BIGINT NOT NULL,
+    p50_duration_ms DOUBLE,
+    p95_duration_ms DOUBLE,
+    p99_duration_ms DOUBLE,
+    p50_ttft_ms DOUBLE,
+    p95_ttft_ms DOUBLE,
+    p99_ttft_ms DOUBLE,
+    speed_requests BIGINT NOT NULL,
+    p50_output_tokens_per_second DOUBLE,
+    generation_output_tokens BIGINT NOT NULL,
+    generation_seconds DOUBLE NOT NULL,
+    output_tokens_per_second DOUBLE,
+    PRIMARY KEY (period_start, provider, model)
+)
+"""
+
+
+def m011_latency_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LATENCY_DAILY_TABLE_SQL)
+
+
+TRAFFIC_HOURLY_TABLE_SQL = """
+CREATE TABLE traffic_hourly (
+    period_start DATE NOT NULL,
+    hour_start TIMESTAMPTZ NOT NULL,
+    provider VARCHAR NOT NULL,
+    app VARCHAR NOT NULL,
+    requests BIGINT NOT NULL,
+    error_requests BIGINT NOT NULL,
+    provider_errors BIGINT NOT NULL,
+    rate_limited BIGINT NOT NULL,
+    PRIMARY KEY (hour_start, provider, app)
+)
+"""
+
+# Every (weekday, hour) slot of the days from the first to the last day with traffic, so
+# hours without traffic count as zero.
+TRAFFIC_HEATMAP_VIEW_SQL = """
+CREATE VIEW traffic_heatmap AS
+WITH days AS (
+    SELECT CAST(day AS DATE) AS day
+    FROM (SELECT min(period_start) AS first, max(period_start) AS last FROM traffic_hourly),
+        generate_series(first, last, INTERVAL 1 DAY) AS series(day)
+),
+slots AS (
+    SELECT isodow(day) AS weekday, hour, count(*) AS hours
+    FROM days CROSS JOIN range(24) AS hours(hour)
+    GROUP BY ALL
+),
+counts AS (
+    SELECT isodow(timezone('UTC', hour_start)) AS weekday,
+        hour(timezone('UTC', hour_start)) AS hour,
+        sum(requests) AS requests
+    FROM traffic_hourly
+    GROUP BY ALL
+)
+SELECT weekday, hour, hours,
+    CAST(coalesce(requests, 0) AS BIGINT) AS requests,
+    coalesce(requests, 0) / hours AS mean_requests,
+    coalesce(requests, 0) / sum(requests) OVER () AS share
+FROM slots LEFT JOIN counts USING (weekday, hour)
+"""
+
+# One row per UTC day with traffic; hours without traffic count as zero in the mean.
+TRAFFIC_DAILY_PEAKS_VIEW_SQL = """
+CREATE VIEW traffic_daily_peaks AS
+WITH hours AS (
+    SELECT period_start AS day, hour(timezone('UTC', hour_start)) AS hour,
+        sum(requests) AS requests
+    FROM traffic_hourly
+    GROUP BY ALL
+),
+ranked AS (
+    SELECT *,
+        sum(requests) OVER (PARTITION BY day) AS day_requests,
+        row_number() OVER (PARTITION BY day ORDER BY requests DESC, hour) AS rank
+    FROM hours
+)
+SELECT day,
+    CAST(day_requests AS BIGINT) AS requests,
+    hour AS peak_hour,
+    CAST(requests AS BIGINT) AS peak_hour_requests,
+    day_requests / 24 AS mean_hour_requests,
+    requests / (day_requests / 24) AS peak_to_mean
+FROM ranked
+WHERE rank = 1
+"""
+
+BATCH_WINDOWS_TABLE_SQL = """
+CREATE TABLE batch_windows (
+    app VARCHAR,
+    start_hour INTEGER NOT NULL,
+    end_hour INTEGER NOT NULL,
+    hours INTEGER NOT NULL,
+    days INTEGER NOT NULL,
+    days_seen INTEGER NOT NULL,
+    share_of_days DOUBLE NOT NULL,
+    mean_multiple_of_baseline DOUBLE,
+    requests BIGINT NOT NULL,
+    share_of_traffic DOUBLE NOT NULL
+)
+"""
+
+LOAD_ERROR_CURVE_TABLE_SQL = """
+CREATE TABLE load_error_curve (
+    provider VARCHAR NOT NULL,
+    load_decile INTEGER NOT NULL,
+    hours INTEGER NOT NULL,
+    min_hour_requests BIGINT NOT NULL,
+    max_hour_requests BIGINT NOT NULL,
+    mean_load_ratio DOUBLE NOT NULL,
+    requests BIGINT NOT NULL,
+    provider_errors BIGINT NOT NULL,
+    rate_limited BIGINT NOT NULL,
+    error_rate DOUBLE NOT NULL,
+    rate_limit_rate DOUBLE NOT NULL,
+    PRIMARY KEY (provider, load_decile)
+)
+"""
+
+
+def m012_traffic_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(TRAFFIC_HOURLY_TABLE_SQL)
+    con.execute(TRAFFIC_HEATMAP_VIEW_SQL)
+    con.execute(TRAFFIC_DAILY_PEAKS_VIEW_SQL)
+    con.execute(BATCH_WINDOWS_TABLE_SQL)
+    con.execute(LOAD_ERROR_CURVE_TABLE_SQL)
+
+
 MIGRATIONS: list[Migration] = [
     m001_requests,
     m002_stats_tables,
     m003_tool_spans,
     m004_tool_call_quality,
+    m010_uptime_tables,
+    m011_latency_tables,
+    m012_traffic_tables,
     m020_routing_tables,
 ]
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import duckdb
 
+from analytics.jobs.bursts import BATCH_WINDOWS_JOB, LOAD_ERROR_CURVE_JOB, TRAFFIC_HOURLY_JOB
 from analytics.jobs.divergence import DIVERGENCE_JOB
+from analytics.jobs.latency import LATENCY_DAILY_JOB
 from analytics.jobs.model_mix import AGENT_ROLES_JOB, MODEL_MIX_DAILY_JOB, MODEL_TIERS_JOB
 from analytics.jobs.routing import ROUTING_POOLS_JOB
 from analytics.jobs.runner import (
@@ -21,16 +23,26 @@ from analytics.jobs.runner import (
     run_job_list,
 )
 from analytics.jobs.stats import STATS_JOBS
+from analytics.jobs.uptime import PROVIDER_SLA_JOB, UPTIME_BUCKETS_JOB, UPTIME_INCIDENTS_JOB
 from analytics.settings import AnalyticsSettings
 
 # In dependency order: rebuild jobs read the tables of the jobs before them.
 ALL_JOBS: tuple[Job, ...] = (
+    # period jobs, from `requests`
     *STATS_JOBS,
+    UPTIME_BUCKETS_JOB,
+    LATENCY_DAILY_JOB,
+    TRAFFIC_HOURLY_JOB,
     DIVERGENCE_JOB,
     AGENT_ROLES_JOB,
-    ROUTING_POOLS_JOB,
-    MODEL_TIERS_JOB,
-    MODEL_MIX_DAILY_JOB,
+    # rebuild jobs, from the tables above
+    ROUTING_POOLS_JOB,  # reads provider_divergence
+    MODEL_TIERS_JOB,  # reads stats_daily
+    MODEL_MIX_DAILY_JOB,  # reads model_tiers, stats_daily
+    UPTIME_INCIDENTS_JOB,  # reads uptime_buckets
+    PROVIDER_SLA_JOB,  # reads stats_daily
+    BATCH_WINDOWS_JOB,  # reads traffic_hourly
+    LOAD_ERROR_CURVE_JOB,  # reads traffic_hourly
 )
 
 __all__ = ["ALL_JOBS", "JobResult", "JobsResult", "PeriodJob", "RebuildJob", "run_jobs"]
