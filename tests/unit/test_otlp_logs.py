@@ -707,9 +707,33 @@ def test_local_ingest_of_log_exports_merges_with_spans(
 # --- committed examples ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
-def test_example_files_decode_without_rejections_and_make_rows(path: Path) -> None:
-    prepared = prepare_logs(path.read_bytes(), JSON)
+EXAMPLE_ROWS = {
+    # request_id, model, finish_reason, tool_calls, input/output tokens, valid tool calls
+    "inference_operation_details.json": [
+        ("chatcmpl-A1b2C3", "openai/gpt-4o", "tool_calls", 1, 312, 41, 1)
+    ],
+    "gen_ai_choice.json": [
+        (
+            "5b8efff798038103d269b633813fc60c:a000000000000002",
+            None,
+            "tool_calls",
+            1,
+            None,
+            None,
+            None,
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize("name", EXAMPLE_ROWS)
+def test_example_files_map_to_their_rows(name: str) -> None:
+    prepared = prepare_logs((EXAMPLES / name).read_bytes(), JSON)
     assert prepared.rejected == 0
-    assert prepared.table.num_rows >= 1
-    assert set(prepared.table.column("source").to_pylist()) == {SOURCE}
+    columns = (
+        "request_id, model, finish_reason, tool_calls, input_tokens, output_tokens, "
+        "tool_calls_valid"
+    ).split(", ")
+    got = [tuple(r[c] for c in columns) for r in prepared.table.to_pylist()]
+    assert got == EXAMPLE_ROWS[name]
+    assert sorted(p.name for p in EXAMPLES.glob("*.json")) == sorted(EXAMPLE_ROWS)
