@@ -92,7 +92,7 @@ WHERE requests.started_at >= $since - INTERVAL 1 DAY
 _RANKED = "ORDER BY _rank, _seq, request_id"
 
 
-def _fold(column: str) -> str:
+def _fold_column(column: str) -> str:
     if column == "tool_calls":
         return "max(tool_calls)"
     if column == "finish_reason":
@@ -111,25 +111,28 @@ def _fold(column: str) -> str:
 
 
 _FOLDS = ",\n    ".join(
-    f"{_fold(c)} AS {c}" for c in REQUESTS_COLUMN_NAMES if c not in ("trace_id", "span_id")
+    f"{_fold_column(c)} AS {c}" for c in REQUESTS_COLUMN_NAMES if c not in ("trace_id", "span_id")
 )
 
+# The (trace_id, span_id) pairs to fold: those of staged events, and those of staged rows that
+# have a stored event row. Usually none for a span batch: then the fold is skipped.
+MERGE_KEYS_SQL = """
+SELECT trace_id, span_id FROM staged_merge
+WHERE source = $event AND trace_id IS NOT NULL AND span_id IS NOT NULL
+UNION
+SELECT r.trace_id, r.span_id FROM requests r
+SEMI JOIN staged_merge s USING (trace_id, span_id)
+WHERE r.source = $event AND r.started_at >= $since - INTERVAL 1 DAY
+"""
+
 MERGE_EVENTS_SQL = f"""
-WITH keys AS (
-    SELECT trace_id, span_id FROM staged_merge
-    WHERE source = $event AND trace_id IS NOT NULL AND span_id IS NOT NULL
-    UNION
-    SELECT r.trace_id, r.span_id FROM requests r
-    SEMI JOIN staged_merge s USING (trace_id, span_id)
-    WHERE r.source = $event AND r.started_at >= $since - INTERVAL 1 DAY
-),
-candidates AS (
+WITH candidates AS (
     SELECT r.*, CASE WHEN r.source = $event THEN 2 ELSE 0 END AS _rank, 0 AS _seq
-    FROM requests r SEMI JOIN keys USING (trace_id, span_id)
+    FROM requests r SEMI JOIN merge_keys USING (trace_id, span_id)
     WHERE r.started_at >= $since - INTERVAL 1 DAY
     UNION ALL BY NAME
     SELECT s.*, CASE WHEN s.source = $event THEN 3 ELSE 1 END AS _rank
-    FROM staged_merge s SEMI JOIN keys USING (trace_id, span_id)
+    FROM staged_merge s SEMI JOIN merge_keys USING (trace_id, span_id)
 )
 SELECT trace_id, span_id,
     {_FOLDS},
@@ -365,13 +368,8 @@ class BatchWriter:
         """Fold event records into their span's row, insert the rest; returns the rows
         added to the table and the staged rows that completed a row instead."""
         params = {"event": EVENT_SOURCE, "since": since if since is not None else _EPOCH}
-        staged = requests.append_column("_seq", pa.array(range(requests.num_rows), pa.int64()))
-        cursor.register("staged_merge", staged)
-        try:
-            merged = cursor.sql(MERGE_EVENTS_SQL, params=params).to_arrow_table()
-        finally:
-            cursor.unregister("staged_merge")
-        if not merged.num_rows:
+        merged = _fold_events(cursor, requests, params)
+        if merged is None:
             return _row_count(cursor, INSERT_REQUESTS_SQL), 0
         cursor.register("merged", merged)
         try:
@@ -437,6 +435,25 @@ def _dedupe(table: pa.Table, key: list[str]) -> pa.Table:
     if first.num_rows == table.num_rows:
         return table
     return table.take(pc.sort_indices(first.column("row_min")))
+
+
+def _fold_events(
+    cursor: duckdb.DuckDBPyConnection, requests: pa.Table, params: dict[str, object]
+) -> pa.Table | None:
+    """One folded row per (trace_id, span_id) to merge; None when nothing merges."""
+    staged = requests.append_column("_seq", pa.array(range(requests.num_rows), pa.int64()))
+    cursor.register("staged_merge", staged)
+    try:
+        keys = cursor.sql(MERGE_KEYS_SQL, params=params).to_arrow_table()
+        if not keys.num_rows:
+            return None
+        cursor.register("merge_keys", keys)
+        try:
+            return cursor.sql(MERGE_EVENTS_SQL, params=params).to_arrow_table()
+        finally:
+            cursor.unregister("merge_keys")
+    finally:
+        cursor.unregister("staged_merge")
 
 
 def _row_count(
