@@ -149,3 +149,18 @@ def test_no_message_content_reaches_the_warehouse(served: Served) -> None:
     rows = _rows(served.db, "SELECT * FROM requests")
     assert len(rows) >= REQUESTS
     assert CANARY not in json.dumps(rows)
+
+
+def test_gatewatch_ingest_sends_log_exports_to_the_running_serve(served: Served) -> None:
+    examples = Path(__file__).parents[2] / "sample_data" / "examples" / "conventions" / "logs"
+    result = run_cli("ingest", str(examples), db=served.db)
+    assert "sending to gatewatch serve" in result.stderr + result.stdout
+    rows = _rows(
+        served.db,
+        "SELECT request_id, tool_calls FROM requests "
+        "WHERE trace_id = '5b8efff798038103d269b633813fc60c' ORDER BY request_id",
+    )
+    assert rows == [
+        {"request_id": "5b8efff798038103d269b633813fc60c:a000000000000002", "tool_calls": 1},
+        {"request_id": "chatcmpl-A1b2C3", "tool_calls": 1},
+    ]
