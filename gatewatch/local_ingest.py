@@ -6,7 +6,7 @@ from collections import deque
 from concurrent.futures import Future
 
 from gatewatch.files import IngestOutcome, Payload
-from ingest.payloads import JSON, PROTOBUF, prepare_request_logs, prepare_traces
+from ingest.payloads import JSON, PROTOBUF, prepare_logs, prepare_request_logs, prepare_traces
 from ingest.writer import BatchWriter, QueueFull, WriteResult
 from warehouse.db import Warehouse
 
@@ -21,8 +21,9 @@ class LocalIngest:
         if payload.kind == "request-logs":
             prepared = prepare_request_logs(payload.body)
         else:
-            encoding = PROTOBUF if payload.kind == "traces-protobuf" else JSON
-            prepared = prepare_traces(payload.body, encoding)
+            encoding = PROTOBUF if payload.kind.endswith("-protobuf") else JSON
+            prepare = prepare_logs if payload.kind.startswith("logs-") else prepare_traces
+            prepared = prepare(payload.body, encoding)
         while True:
             try:
                 self._pending.append(self._writer.submit(prepared.table, prepared.tool_spans))

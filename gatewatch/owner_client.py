@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pyarrow as pa
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from gatewatch.errors import GatewatchError
@@ -13,6 +14,8 @@ from warehouse.ownership import Owner
 INGEST_PATHS = {
     "traces-protobuf": ("/v1/traces", "application/x-protobuf"),
     "traces-json": ("/v1/traces", "application/json"),
+    "logs-protobuf": ("/v1/logs", "application/x-protobuf"),
+    "logs-json": ("/v1/logs", "application/json"),
     "request-logs": ("/v1/requests", "application/x-ndjson"),
 }
 
@@ -64,7 +67,9 @@ class OwnerClient:
         if payload.kind == "traces-protobuf":
             partial = ExportTraceServiceResponse.FromString(response.content).partial_success
             return IngestOutcome(None, partial.rejected_spans, [partial.error_message])
+        if payload.kind == "logs-protobuf":
+            logs = ExportLogsServiceResponse.FromString(response.content).partial_success
+            return IngestOutcome(None, logs.rejected_log_records, [logs.error_message])
         partial = response.json().get("partialSuccess", {})
-        return IngestOutcome(
-            None, int(partial.get("rejectedSpans", 0)), [partial.get("errorMessage", "")]
-        )
+        rejected = partial.get("rejectedSpans", partial.get("rejectedLogRecords", 0))
+        return IngestOutcome(None, int(rejected), [partial.get("errorMessage", "")])

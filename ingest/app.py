@@ -1,4 +1,5 @@
-"""The ingest HTTP API: OTLP/HTTP traces and gateway request logs, answered per the OTLP spec.
+"""The ingest HTTP API: OTLP/HTTP traces and logs, and gateway request logs, answered per the
+OTLP spec.
 
 A 2xx answer is sent only after the rows are committed (the writer resolves the future
 after COMMIT), so acknowledged data survives a crash.
@@ -14,6 +15,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
@@ -28,6 +30,7 @@ from ingest.payloads import (
     UnsupportedMediaType,
     decompress,
     otlp_encoding,
+    prepare_logs,
     prepare_request_logs,
     prepare_traces,
 )
@@ -75,6 +78,22 @@ def _trace_success(prepared: Prepared, encoding: str) -> Response:
     return Response(orjson.dumps(payload), 200, media_type=JSON_MEDIA)
 
 
+def _logs_success(prepared: Prepared, encoding: str) -> Response:
+    if encoding == PROTOBUF:
+        answer = ExportLogsServiceResponse()
+        if prepared.rejected:
+            answer.partial_success.rejected_log_records = prepared.rejected
+            answer.partial_success.error_message = "; ".join(prepared.errors)
+        return Response(answer.SerializeToString(), 200, media_type=PROTOBUF_MEDIA)
+    payload: dict = {}
+    if prepared.rejected:
+        payload["partialSuccess"] = {
+            "rejectedLogRecords": str(prepared.rejected),
+            "errorMessage": "; ".join(prepared.errors),
+        }
+    return Response(orjson.dumps(payload), 200, media_type=JSON_MEDIA)
+
+
 def create_app(
     writer: BatchWriter,
     settings: IngestSettings | None = None,
@@ -114,6 +133,26 @@ def create_app(
         except (QueueFull, WriterStopped) as e:
             return _otlp_error(503, f"overloaded, retry later: {e}", encoding, retry_headers)
         return _trace_success(prepared, encoding)
+
+    @app.post("/v1/logs")
+    async def export_logs(request: Request) -> Response:
+        try:
+            encoding = otlp_encoding(request.headers.get("content-type"))
+        except UnsupportedMediaType as e:
+            return _otlp_error(415, str(e), JSON)
+        try:
+            body = await read_body(request)
+            prepared = prepare_logs(body, encoding)
+            await commit(prepared)
+        except BodyTooLarge as e:
+            return _otlp_error(413, str(e), encoding)
+        except UnsupportedMediaType as e:
+            return _otlp_error(415, str(e), encoding)
+        except PayloadError as e:
+            return _otlp_error(400, str(e), encoding)
+        except (QueueFull, WriterStopped) as e:
+            return _otlp_error(503, f"overloaded, retry later: {e}", encoding, retry_headers)
+        return _logs_success(prepared, encoding)
 
     @app.post("/v1/requests")
     async def request_logs(request: Request) -> Response:

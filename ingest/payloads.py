@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from ingest.otlp import PayloadError, decode_traces_json, decode_traces_protobuf
+from ingest.logs import map_logs
+from ingest.otlp import (
+    PayloadError,
+    decode_logs_json,
+    decode_logs_protobuf,
+    decode_traces_json,
+    decode_traces_protobuf,
+)
 from ingest.record import records_to_table, tool_spans_to_table
 from ingest.request_logs import RecordError, map_request_logs, parse_request_log_body
 from ingest.spans import map_spans
@@ -36,7 +43,7 @@ class UnsupportedMediaType(ValueError):
 class Prepared:
     table: pa.Table
     tool_spans: pa.Table | None
-    received: int  # spans or records in the body
+    received: int  # spans, log records or request records in the body
     rejected: int
     errors: list[str] = field(default_factory=list)
     warnings: Counter[str] = field(default_factory=Counter)
@@ -86,6 +93,19 @@ def prepare_traces(body: bytes, encoding: str, *, tenant: str | None = None) -> 
         table=records_to_table(mapped.records),
         tool_spans=tool_spans_to_table(mapped.tool_spans) if mapped.tool_spans else None,
         received=mapped.spans,
+        rejected=mapped.rejected,
+        errors=mapped.errors,
+        warnings=mapped.warnings,
+    )
+
+
+def prepare_logs(body: bytes, encoding: str, *, tenant: str | None = None) -> Prepared:
+    decoded = decode_logs_protobuf(body) if encoding == PROTOBUF else decode_logs_json(body)
+    mapped = map_logs(decoded, ingested_at_us=now_us(), tenant=tenant)
+    return Prepared(
+        table=records_to_table(mapped.records),
+        tool_spans=None,
+        received=mapped.received,
         rejected=mapped.rejected,
         errors=mapped.errors,
         warnings=mapped.warnings,

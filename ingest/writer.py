@@ -4,10 +4,15 @@ everything waiting as one transaction (group commit) and acknowledges after COMM
 DuckDB fsyncs its WAL on commit, so a resolved future means the rows survive `kill -9`.
 Rows are deduplicated on `request_id` (within the batch and against the table), so a
 client that retries after a lost acknowledgement never creates a second row.
+
+GenAI event records (`ingest.logs`) describe the same request as their span: they are merged
+into one row per (trace_id, span_id), in whichever order and batch they arrive (see
+`MERGE_EVENTS_SQL`).
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 from collections import deque
@@ -18,8 +23,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.logs import SOURCE as EVENT_SOURCE
 from ingest.record import REQUEST_SCHEMA, TOOL_SPAN_SCHEMA
+from ingest.tool_quality import QUALITY_COLUMNS
 from warehouse.db import Warehouse
+from warehouse.schema import REQUESTS_COLUMN_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +77,104 @@ WHERE requests.started_at >= $since - INTERVAL 1 DAY
 """
 
 
+# --- merging event records into their span's row ------------------------------------------
+# An event record (source EVENT_SOURCE, with trace and span id) and the row of its span are
+# one request. All rows of a (trace_id, span_id) that this batch touches with an event — the
+# stored rows and the staged ones — fold into one row, ranked: a stored span row (0), a
+# staged span row (1), a stored event row (2), staged event rows (3, in arrival order). Each
+# column takes the first non-NULL value by rank, so the span's values win and events fill
+# what it lacks, whichever arrived first. Exceptions keep the row consistent: `error_type`
+# and the tool-call quality counts come with the row that set `status` / the counts; the
+# response's reported calls and the execute_tool children are the same calls (keep the
+# larger); tool calls present mean `tool_calls` unless cancelled (the mapper's precedence).
+# The stored rows looked at are bounded like the tool-call recount (a day before the batch).
+
+_RANKED = "ORDER BY _rank, _seq, request_id"
+
+
+def _fold_column(column: str) -> str:
+    if column == "tool_calls":
+        return "max(tool_calls)"
+    if column == "finish_reason":
+        first = f"any_value(finish_reason {_RANKED})"
+        return (
+            f"CASE WHEN {first} = 'cancelled' THEN 'cancelled' "
+            f"WHEN max(tool_calls) > 0 THEN 'tool_calls' ELSE {first} END"
+        )
+    if column == "error_type":
+        return f"first(error_type {_RANKED}) FILTER (WHERE status IS NOT NULL)"
+    if column in QUALITY_COLUMNS:
+        return f"first({column} {_RANKED}) FILTER (WHERE {QUALITY_COLUMNS[0]} IS NOT NULL)"
+    if column == "request_id":
+        return f"first(request_id {_RANKED})"
+    return f"any_value({column} {_RANKED})"
+
+
+_FOLDS = ",\n    ".join(
+    f"{_fold_column(c)} AS {c}" for c in REQUESTS_COLUMN_NAMES if c not in ("trace_id", "span_id")
+)
+
+# The (trace_id, span_id) pairs to fold: those of staged events, and those of staged rows that
+# have a stored event row. Usually none for a span batch: then the fold is skipped.
+MERGE_KEYS_SQL = """
+SELECT trace_id, span_id FROM staged_merge
+WHERE source = $event AND trace_id IS NOT NULL AND span_id IS NOT NULL
+UNION
+SELECT r.trace_id, r.span_id FROM requests r
+SEMI JOIN staged_merge s USING (trace_id, span_id)
+WHERE r.source = $event AND r.started_at >= $since - INTERVAL 1 DAY
+"""
+
+MERGE_EVENTS_SQL = f"""
+WITH candidates AS (
+    SELECT r.*, CASE WHEN r.source = $event THEN 2 ELSE 0 END AS _rank, 0 AS _seq
+    FROM requests r SEMI JOIN merge_keys USING (trace_id, span_id)
+    WHERE r.started_at >= $since - INTERVAL 1 DAY
+    UNION ALL BY NAME
+    SELECT s.*, CASE WHEN s.source = $event THEN 3 ELSE 1 END AS _rank
+    FROM staged_merge s SEMI JOIN merge_keys USING (trace_id, span_id)
+)
+SELECT trace_id, span_id,
+    {_FOLDS},
+    count(*) FILTER (WHERE _rank IN (1, 3))::INTEGER AS _staged
+FROM candidates
+GROUP BY trace_id, span_id
+"""
+
+# A stored event row whose span row now exists under another request_id is superseded.
+DELETE_SUPERSEDED_SQL = """
+DELETE FROM requests USING merged m
+WHERE requests.trace_id = m.trace_id AND requests.span_id = m.span_id
+  AND requests.source = $event AND requests.request_id <> m.request_id
+  AND requests.started_at >= $since - INTERVAL 1 DAY
+"""
+
+_UPDATE_SET = ",\n    ".join(
+    f"{c} = m.{c}" for c in REQUESTS_COLUMN_NAMES if c not in ("request_id", "trace_id", "span_id")
+)
+UPDATE_MERGED_SQL = f"""
+UPDATE requests SET
+    {_UPDATE_SET}
+FROM merged m
+WHERE requests.request_id = m.request_id
+  AND requests.trace_id = m.trace_id AND requests.span_id = m.span_id
+"""
+
+INSERT_MERGED_SQL = """
+INSERT INTO requests BY NAME
+SELECT * EXCLUDE (_staged) FROM merged
+ON CONFLICT (request_id) DO NOTHING
+"""
+
+INSERT_UNMERGED_REQUESTS_SQL = """
+INSERT INTO requests BY NAME
+SELECT s.* FROM staged_requests s ANTI JOIN merged USING (trace_id, span_id)
+ON CONFLICT (request_id) DO NOTHING
+"""
+
+EVENT_ROWS_EXIST_SQL = "SELECT EXISTS (FROM requests WHERE source = $event)"
+
+
 class QueueFull(Exception):
     """The writer is saturated; the client should retry later (HTTP 503 + Retry-After)."""
 
@@ -89,6 +195,7 @@ class WriterStats:
     submitted_rows: int = 0
     stored_rows: int = 0
     duplicate_rows: int = 0
+    merged_rows: int = 0  # event records that completed another row instead of adding one
     failed_rows: int = 0
     batches: int = 0
 
@@ -111,6 +218,8 @@ class BatchWriter:
         self._thread: threading.Thread | None = None
         self.stats = WriterStats()
         self._tool_spans_seen = False
+        # None until first needed; then kept current (this writer is the only one)
+        self._event_rows_seen: bool | None = None
 
     # --- producer side ------------------------------------------------------------------
 
@@ -217,15 +326,22 @@ class BatchWriter:
 
     def _commit(self, cursor: duckdb.DuckDBPyConnection, rows: Rows) -> int:
         submitted = rows.requests.num_rows
-        requests = _dedupe(rows.requests.cast(REQUEST_SCHEMA), ["request_id"])
+        requests, events = _stage_requests(rows.requests.cast(REQUEST_SCHEMA))
         tool_spans = _dedupe(rows.tool_spans.cast(TOOL_SPAN_SCHEMA), ["trace_id", "span_id"])
         since = _earliest_start(requests, tool_spans)
+        # Rows may merge when events are staged, or when spans are staged after events
+        # were stored; else the fast path has no merge cost at all.
+        may_merge = events > 0 or (requests.num_rows > 0 and self._has_event_rows(cursor))
         cursor.register("staged_requests", requests)
         cursor.register("staged_tool_spans", tool_spans)
+        merged = 0
         try:
             cursor.execute("BEGIN TRANSACTION")
             try:
-                row = cursor.execute(INSERT_REQUESTS_SQL).fetchone()
+                if may_merge:
+                    inserted, merged = self._merge_and_insert(cursor, requests, since)
+                else:
+                    inserted = int(cursor.execute(INSERT_REQUESTS_SQL).fetchone()[0])
                 if since is not None and (tool_spans.num_rows or self._has_tool_spans(cursor)):
                     if tool_spans.num_rows:
                         cursor.execute(INSERT_TOOL_SPANS_SQL)
@@ -237,12 +353,41 @@ class BatchWriter:
         finally:
             cursor.unregister("staged_requests")
             cursor.unregister("staged_tool_spans")
-        inserted = int(row[0]) if row else 0
+        if events:
+            self._event_rows_seen = True
         stats = self.stats
         stats.batches += 1
         stats.stored_rows += inserted
-        stats.duplicate_rows += submitted - inserted
+        stats.merged_rows += merged
+        stats.duplicate_rows += submitted - inserted - merged
         return inserted
+
+    def _merge_and_insert(
+        self, cursor: duckdb.DuckDBPyConnection, requests: pa.Table, since: object | None
+    ) -> tuple[int, int]:
+        """Fold event records into their span's row, insert the rest; returns the rows
+        added to the table and the staged rows that completed a row instead."""
+        params = {"event": EVENT_SOURCE, "since": since if since is not None else _EPOCH}
+        merged = _fold_events(cursor, requests, params)
+        if merged is None:
+            return _row_count(cursor, INSERT_REQUESTS_SQL), 0
+        cursor.register("merged", merged)
+        try:
+            deleted = _row_count(cursor, DELETE_SUPERSEDED_SQL, params)
+            _row_count(cursor, UPDATE_MERGED_SQL)
+            added = _row_count(cursor, INSERT_MERGED_SQL) - deleted
+            inserted = _row_count(cursor, INSERT_UNMERGED_REQUESTS_SQL)
+        finally:
+            cursor.unregister("merged")
+        staged_in_groups = pc.sum(merged.column("_staged")).as_py() or 0
+        return inserted + added, staged_in_groups - added
+
+    def _has_event_rows(self, cursor: duckdb.DuckDBPyConnection) -> bool:
+        """Whether any event-made row was ever stored (else spans have nothing to merge)."""
+        if self._event_rows_seen is None:
+            found = cursor.execute(EVENT_ROWS_EXIST_SQL, {"event": EVENT_SOURCE}).fetchall()
+            self._event_rows_seen = bool(found[0][0])
+        return self._event_rows_seen
 
     def _has_tool_spans(self, cursor: duckdb.DuckDBPyConnection) -> bool:
         """Whether any tool span was ever stored (else a request batch needs no recount)."""
@@ -277,6 +422,7 @@ class Rows:
 
 
 _EMPTY_REQUESTS = REQUEST_SCHEMA.empty_table()
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _EMPTY_TOOL_SPANS = TOOL_SPAN_SCHEMA.empty_table()
 
 
@@ -289,6 +435,55 @@ def _dedupe(table: pa.Table, key: list[str]) -> pa.Table:
     if first.num_rows == table.num_rows:
         return table
     return table.take(pc.sort_indices(first.column("row_min")))
+
+
+def _fold_events(
+    cursor: duckdb.DuckDBPyConnection, requests: pa.Table, params: dict[str, object]
+) -> pa.Table | None:
+    """One folded row per (trace_id, span_id) to merge; None when nothing merges."""
+    staged = requests.append_column("_seq", pa.array(range(requests.num_rows), pa.int64()))
+    cursor.register("staged_merge", staged)
+    try:
+        keys = cursor.sql(MERGE_KEYS_SQL, params=params).to_arrow_table()
+        if not keys.num_rows:
+            return None
+        cursor.register("merge_keys", keys)
+        try:
+            return cursor.sql(MERGE_EVENTS_SQL, params=params).to_arrow_table()
+        finally:
+            cursor.unregister("merge_keys")
+    finally:
+        cursor.unregister("staged_merge")
+
+
+def _row_count(
+    cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+) -> int:
+    """Rows a DML statement changed (read to the end: the cursor is reused right after)."""
+    return int(cursor.execute(sql, params).fetchall()[0][0])
+
+
+def _stage_requests(requests: pa.Table) -> tuple[pa.Table, int]:
+    """Dedupe the batch on request_id, except event records that carry a span's ids: those
+    merge by (trace_id, span_id) instead, also with a span row of the same request_id.
+    Returns the staged table and how many such event records it holds."""
+    source = requests.column("source")
+    if not requests.num_rows or pc.index(source, EVENT_SOURCE).as_py() < 0:  # the fast path
+        return _dedupe(requests, ["request_id"]), 0
+    mergeable = pc.fill_null(
+        pc.and_(
+            pc.equal(source, EVENT_SOURCE),
+            pc.and_(
+                pc.is_valid(requests.column("trace_id")), pc.is_valid(requests.column("span_id"))
+            ),
+        ),
+        False,
+    )
+    events = pc.sum(mergeable).as_py() or 0
+    if not events:
+        return _dedupe(requests, ["request_id"]), 0
+    rest = _dedupe(requests.filter(pc.invert(mergeable)), ["request_id"])
+    return pa.concat_tables([rest, requests.filter(mergeable)]), events
 
 
 def _earliest_start(*tables: pa.Table) -> object | None:
