@@ -30,18 +30,16 @@ import orjson
 
 from ingest.coerce import to_count, to_text
 from ingest.conventions import genai
+from ingest.conventions.span_record import AttributeReader, build_record
 from ingest.normalize import classify_error, normalize_finish_reason, normalize_provider
 from ingest.otlp import DecodedLogs, LogView, SpanView
 from ingest.record import Record
-from ingest.tool_quality import ToolCall, classify_tool_calls, tool_definitions
+from ingest.tool_quality import ToolCall
 
 SOURCE = "otlp-logs:genai"
 
 OPERATION_DETAILS = "gen_ai.client.inference.operation.details"
 CHOICE = "gen_ai.choice"
-OUTPUT_MESSAGES = "gen_ai.output.messages"
-TOOL_DEFINITIONS = "gen_ai.tool.definitions"
-TOOL_CALL_PART = "tool_call"
 
 
 @dataclass(slots=True)
@@ -73,36 +71,6 @@ def _request_id(log: LogView, response_id: str | None) -> str:
     return f"otlp-log:{digest[:32]}"
 
 
-def _loads(raw: Any) -> Any:
-    """Structured on events, a JSON string when recorded on spans."""
-    if isinstance(raw, str):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
-    return raw
-
-
-def _first_output_message(attrs: dict[str, Any], warnings: Counter[str]) -> dict[str, Any]:
-    raw = attrs.get(OUTPUT_MESSAGES)
-    if raw is None:
-        return {}
-    messages = _loads(raw)
-    if isinstance(messages, list) and (not messages or isinstance(messages[0], dict)):
-        return messages[0] if messages else {}
-    warnings[f"invalid {OUTPUT_MESSAGES}"] += 1
-    return {}
-
-
-def _output_tool_calls(message: dict[str, Any]) -> list[ToolCall]:
-    parts = message.get("parts")
-    return [
-        ToolCall(to_text(part.get("name")), part.get("arguments"))
-        for part in (parts if isinstance(parts, list) else [])
-        if isinstance(part, dict) and part.get("type") == TOOL_CALL_PART
-    ]
-
-
 def _choice_tool_calls(body: dict[str, Any]) -> list[ToolCall]:
     message = body.get("message")
     calls = message.get("tool_calls") if isinstance(message, dict) else None
@@ -126,15 +94,16 @@ def _ids(log: LogView) -> dict[str, Any]:
 
 
 def _operation_details(log: LogView, warnings: Counter[str], ingested_at_us: int) -> Record | None:
-    # The event repeats the request span's attributes, so the span mapper reads it; the
-    # event's time stands in for the start (it is all the event says about timing).
+    # The event repeats the request span's attributes (output messages and tool definitions
+    # included), so the GenAI span reading applies as it is. The event has no span clock:
+    # its time stands in for the start, and the span's own row, when it comes, has the rest.
     view = SpanView(
         trace_id=log.trace_id,
         span_id=log.span_id,
         parent_span_id="",
         name=log.event_name,
         kind=0,
-        start_ns=log.time_ns,
+        start_ns=0,
         end_ns=0,
         status_code=0,
         status_message="",
@@ -143,23 +112,11 @@ def _operation_details(log: LogView, warnings: Counter[str], ingested_at_us: int
     )
     if genai.span_role(view) != "llm":
         return None
-    record = genai.map_llm_span(view, 0, warnings, ingested_at_us=ingested_at_us)
-    message = _first_output_message(log.attributes, warnings)
-    calls = _output_tool_calls(message)
-    native = record["native_finish_reason"] or to_text(message.get("finish_reason"))
-    definitions = tool_definitions(log.attributes.get(TOOL_DEFINITIONS))
-    record.update(classify_tool_calls(definitions, calls))
+    read = AttributeReader(log.attributes, warnings)
+    fields = genai.fields(view, read, source=SOURCE)
+    record = build_record(view, fields, 0, warnings, ingested_at_us=ingested_at_us)
     record.update(_ids(log))
-    record.update(
-        request_id=_request_id(log, to_text(log.attributes.get("gen_ai.response.id"))),
-        parent_span_id=None,
-        duration_ms=None,
-        native_finish_reason=native,
-        finish_reason=normalize_finish_reason(
-            native, has_tool_calls=bool(calls), is_error=record["status"] == "error"
-        ),
-        tool_calls=len(calls) if message else None,
-    )
+    record.update(request_id=_request_id(log, fields.response_id), parent_span_id=None)
     return record
 
 
