@@ -1,4 +1,4 @@
-"""DataFrame → Plotly figure: the charts shared by the dashboard and the weekly report.
+"""The shared look and the basic time-series charts (lines of rates, stacked volume bars).
 
 Pure functions with one look (`TEMPLATE`). A NULL in a ratio column means "no data" and is
 drawn as a gap in the line, never as 0 or 100%.

@@ -1,0 +1,15 @@
+"""DataFrame → Plotly figure: the charts shared by the dashboard and the weekly report.
+
+Pure functions with one look (`base.TEMPLATE`), one module per metric family; a NULL in a
+ratio column means "no data" and is drawn as a gap, never as 0 or 100%.
+"""
+
+from analytics.figures.base import (
+    COLORWAY,
+    TEMPLATE,
+    YFormat,
+    rate_over_time,
+    volume_over_time,
+)
+
+__all__ = ["COLORWAY", "TEMPLATE", "YFormat", "rate_over_time", "volume_over_time"]
