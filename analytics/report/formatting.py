@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -34,10 +34,22 @@ def day(value: date) -> str:
     return f"{value:%a %Y-%m-%d}"
 
 
+def moment(value: datetime | None) -> str:
+    return "–" if value is None else f"{value.astimezone(UTC):%a %Y-%m-%d %H:%M}"
+
+
+def sla(attained: bool | None, target: float | None) -> str:
+    if attained is None or target is None:
+        return "–"
+    return f"{'met' if attained else 'missed'} ({target * 100:g}%)"
+
+
 FILTERS = {
     "percent": percent,
     "count": count,
     "change": change,
     "value": value,
     "day": day,
+    "moment": moment,
+    "sla": sla,
 }

@@ -45,6 +45,10 @@ def _context(report: WeeklyReport) -> dict[str, object]:
         "model_mix": report.model_mix.to_dicts(),
         "movers": report.movers.to_dicts(),
         "providers": report.providers.to_dicts(),
+        "tier_mix": report.tier_mix.to_dicts(),
+        "incidents": report.incidents.to_dicts(),
+        "divergences": report.divergences.to_dicts(),
+        "routing": report.routing.to_dicts(),
     }
 
 

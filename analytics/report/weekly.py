@@ -86,6 +86,79 @@ ORDER BY day, provider
 """
 
 
+TIER_MIX_SQL = """
+WITH weeks AS (
+    SELECT tier,
+           CAST(date_trunc('week', period_start) AS DATE) AS week,
+           CAST(sum(requests) AS BIGINT) AS requests,
+           CAST(sum(output_tokens) AS BIGINT) AS output_tokens
+    FROM model_mix_daily
+    WHERE period_start >= $previous AND period_start < $week_end
+    GROUP BY ALL
+),
+shares AS (
+    SELECT tier, week, requests,
+           requests / nullif(sum(requests) OVER (PARTITION BY week), 0) AS share,
+           output_tokens / nullif(sum(output_tokens) OVER (PARTITION BY week), 0)
+               AS output_token_share
+    FROM weeks
+)
+SELECT tier,
+       coalesce(max(requests) FILTER (WHERE week = $week), 0) AS requests,
+       coalesce(max(share) FILTER (WHERE week = $week), 0) AS share,
+       coalesce(max(share) FILTER (WHERE week = $previous), 0) AS last_share,
+       coalesce(max(output_token_share) FILTER (WHERE week = $week), 0) AS output_token_share,
+       coalesce(max(output_token_share) FILTER (WHERE week = $previous), 0)
+           AS last_output_token_share
+FROM shares
+GROUP BY tier
+ORDER BY requests DESC, tier
+"""
+
+SLA_SQL = """
+SELECT provider, attained, sla_target, budget_used
+FROM provider_sla
+WHERE period = 'week' AND period_start = $week AND model IS NULL
+"""
+
+# Provider-wide incidents (model NULL) that overlap the week.
+INCIDENTS_SQL = """
+SELECT provider, started_at, ended_at, duration_minutes, failed_requests, worst_uptime,
+       top_error_type
+FROM uptime_incidents
+WHERE model IS NULL
+  AND started_at < timezone('UTC', CAST($week_end AS TIMESTAMP))
+  AND ended_at > timezone('UTC', CAST($week AS TIMESTAMP))
+ORDER BY started_at, provider
+"""
+
+DIVERGENCES_SQL = """
+SELECT model, provider, reason
+FROM provider_divergence
+WHERE period_start = $week AND divergent
+ORDER BY model, provider
+"""
+
+# Models served by more than one provider: the pool in rank order and who is left out, why.
+ROUTING_SQL = """
+WITH pools AS (
+    SELECT model,
+           min(window_start) AS window_start,
+           max(window_end) AS window_end,
+           string_agg(provider, ', ' ORDER BY rank) FILTER (WHERE included) AS route_to,
+           string_agg(provider || ' (' || reason || ')', '; ' ORDER BY provider)
+               FILTER (WHERE NOT included) AS leave_out,
+           count(*) AS providers
+    FROM routing_pools
+    GROUP BY model
+)
+SELECT model, route_to, leave_out, window_start, window_end
+FROM pools
+WHERE providers > 1
+ORDER BY model
+"""
+
+
 def parse_week(text: str) -> date:
     """`2026-W47` → Monday 2026-11-16."""
     try:
@@ -113,9 +186,13 @@ class WeeklyReport:
     headline: pl.DataFrame  # metric, kind, this_week, last_week, change
     model_mix: pl.DataFrame  # model, requests, share, last_share, share_change
     movers: pl.DataFrame  # what, name, last_week, this_week, change
-    providers: pl.DataFrame  # provider, requests, provider_errors, uptime, last_uptime
+    providers: pl.DataFrame  # provider, requests, provider_errors, uptime, last_uptime, SLA
     daily: pl.DataFrame  # day, requests, tool_call_rate, reasoning_share
     provider_daily: pl.DataFrame  # day, provider, uptime
+    tier_mix: pl.DataFrame  # tier, requests, share, last_share, output token shares
+    incidents: pl.DataFrame  # provider-wide incidents overlapping the week
+    divergences: pl.DataFrame  # model, provider, reason
+    routing: pl.DataFrame  # model, route_to, leave_out, window_start, window_end
 
     @property
     def label(self) -> str:
@@ -140,6 +217,10 @@ class WeeklyReport:
             "provider_uptime": self.providers,
             "daily_trend": self.daily,
             "provider_daily_uptime": self.provider_daily,
+            "tier_mix": self.tier_mix,
+            "incidents": self.incidents,
+            "divergent_providers": self.divergences,
+            "routing_suggestions": self.routing,
         }
 
 
@@ -149,14 +230,25 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) 
     return frame
 
 
-def _headline(weeks: pl.DataFrame, week: date, previous: date) -> pl.DataFrame:
+def _headline(weeks: pl.DataFrame, tiers: pl.DataFrame, week: date, previous: date) -> pl.DataFrame:
     def value(period: date, column: str) -> float | int | None:
         row = weeks.filter(pl.col("period_start") == period)
         return row[column][0] if row.height else None
 
+    frontier = tiers.filter(pl.col("tier") == "frontier")
+    metrics = [
+        (name, kind, value(week, c), value(previous, c)) for name, c, kind in HEADLINE_METRICS
+    ]
+    metrics.append(
+        (
+            "Frontier models' share of requests",
+            "rate",
+            frontier["share"][0] if frontier.height else None,
+            frontier["last_share"][0] if frontier.height else None,
+        )
+    )
     rows = []
-    for name, column, kind in HEADLINE_METRICS:
-        this_week, last_week = value(week, column), value(previous, column)
+    for name, kind, this_week, last_week in metrics:
         change = None
         if this_week is not None and last_week is not None:
             if kind == "rate":
@@ -227,12 +319,17 @@ def build_weekly_report(
     if week_start.weekday() != 0:
         raise ValueError(f"a report week starts on a Monday, not {week_start:%A %Y-%m-%d}")
     previous = week_start - timedelta(days=7)
+    week_end = week_start + timedelta(days=7)
     params = {"week": week_start, "previous": previous}
     mix = _frame(con, MODEL_MIX_SQL, params)
+    tiers = _frame(con, TIER_MIX_SQL, {**params, "week_end": week_end})
+    providers = _frame(con, PROVIDERS_SQL, params).join(
+        _frame(con, SLA_SQL, {"week": week_start}), on="provider", how="left"
+    )
     return WeeklyReport(
         week_start=week_start,
         generated_at=generated_at,
-        headline=_headline(_frame(con, WEEK_ROWS_SQL, params), week_start, previous),
+        headline=_headline(_frame(con, WEEK_ROWS_SQL, params), tiers, week_start, previous),
         model_mix=mix.select(
             "model",
             "requests",
@@ -241,7 +338,7 @@ def build_weekly_report(
             (pl.col("share") - pl.col("last_share")).alias("share_change"),
         ).head(TOP_MODELS),
         movers=_movers(mix),
-        providers=_frame(con, PROVIDERS_SQL, params),
+        providers=providers,
         daily=_frame(
             con,
             DAILY_SQL,
@@ -250,9 +347,9 @@ def build_weekly_report(
                 "week_end": week_start + timedelta(days=7),
             },
         ),
-        provider_daily=_frame(
-            con,
-            PROVIDER_DAILY_SQL,
-            {"week": week_start, "week_end": week_start + timedelta(days=7)},
-        ),
+        provider_daily=_frame(con, PROVIDER_DAILY_SQL, {"week": week_start, "week_end": week_end}),
+        tier_mix=tiers,
+        incidents=_frame(con, INCIDENTS_SQL, {"week": week_start, "week_end": week_end}),
+        divergences=_frame(con, DIVERGENCES_SQL, {"week": week_start}),
+        routing=_frame(con, ROUTING_SQL, {}),
     )
