@@ -179,3 +179,35 @@ def test_serve_writes_last_weeks_report_once(sample_db: Path, tmp_path: Path) ->
         warehouse.close()
     assert {p.name for p in first} >= {"2026-W47.html", "2026-W47.md", "2026-W47-headline.csv"}
     assert again == []
+
+
+def test_the_planted_outage_and_divergent_provider_reach_the_report(tmp_path: Path) -> None:
+    traffic = generate(14, end=date(2026, 11, 22), seed=3, requests_per_day=3000)
+    truths = traffic.truths
+    stamped = traffic.requests.set_column(
+        traffic.requests.schema.get_field_index("ingested_at"),
+        "ingested_at",
+        pc.cast(traffic.requests["started_at"], pa.timestamp("us", tz="UTC")),
+    )
+    warehouse = Warehouse.open(tmp_path / "planted.duckdb")
+    load(warehouse, stamped)
+    [(outage_day,)] = warehouse.connection.execute(
+        "SELECT CAST(min(started_at) AS DATE) FROM requests WHERE error_type = 'overloaded'"
+    ).fetchall()
+    week = outage_day - timedelta(days=outage_day.weekday())
+    report = build_weekly_report(warehouse.connection, week, generated_at=GENERATED_AT)
+    warehouse.close()
+
+    [incident] = report.incidents.to_dicts()
+    assert incident["provider"] == truths.outage_provider
+    start = datetime.combine(outage_day, datetime.min.time(), UTC) + timedelta(
+        minutes=truths.outage_start_minute
+    )
+    assert abs(incident["started_at"] - start) <= timedelta(minutes=15)
+    divergent = report.divergences.select("model", "provider").rows()
+    assert (truths.divergent_model, truths.divergent_provider) in divergent
+    from analytics.report.render import render_markdown
+
+    markdown = render_markdown(report)
+    assert f"| {truths.outage_provider} | {start:%a %Y-%m-%d} 1" in markdown
+    assert f"| {truths.divergent_model} | {truths.divergent_provider} | tool-call rate" in markdown
