@@ -23,6 +23,23 @@ GATEWATCH_JOBS_EVERY = "GATEWATCH_JOBS_EVERY"
 GATEWATCH_MAX_BODY_BYTES = "GATEWATCH_MAX_BODY_BYTES"
 """Largest accepted request body after decompression, in bytes (default 64 MiB)."""
 
+GATEWATCH_INGEST_TOKENS = "GATEWATCH_INGEST_TOKENS"
+"""Bearer tokens the ingest routes require; unset or empty = no auth. Comma-separated
+`tenant:token` or bare `token` entries, or `@/path/to/file` with one entry per line
+(`#` comments allowed). A token's tenant is stored on every row it sends."""
+
+GATEWATCH_MAX_ATTRIBUTES = "GATEWATCH_MAX_ATTRIBUTES"
+"""Most attributes kept per span, resource, event, kvlist or array; the rest are dropped
+(default 1024)."""
+
+GATEWATCH_MAX_ATTRIBUTE_DEPTH = "GATEWATCH_MAX_ATTRIBUTE_DEPTH"
+"""Deepest nesting of arrays/kvlists in one attribute value; deeper values become NULL
+(default 8)."""
+
+GATEWATCH_MAX_ATTRIBUTE_CHARS = "GATEWATCH_MAX_ATTRIBUTE_CHARS"
+"""Longest string (characters) or bytes attribute value; longer values become NULL, never
+truncated (default 65536)."""
+
 DEFAULT_DB = "gatewatch.duckdb"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_INGEST_PORT = 4318

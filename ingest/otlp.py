@@ -16,7 +16,15 @@ import orjson
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-MAX_ANY_VALUE_DEPTH = 8
+from ingest.limits import (
+    ATTRIBUTES_DROPPED,
+    VALUE_TOO_DEEP,
+    VALUE_TOO_LONG,
+    ValueLimits,
+    count_cut,
+    current_limits,
+)
+
 STATUS_CODE_ERROR = 2
 
 
@@ -55,23 +63,52 @@ class DecodedSpans:
 # --- protobuf -------------------------------------------------------------------------
 
 
-def _pb_value(value: Any, depth: int = 0) -> Any:
+def _pb_value(value: Any, depth: int = 0, limits: ValueLimits | None = None) -> Any:
     kind = value.WhichOneof("value")
     if kind is None:
         return None
+    limits = limits or current_limits()
     if kind == "array_value":
-        if depth >= MAX_ANY_VALUE_DEPTH:
+        if _too_deep(depth, limits):
             return None
-        return [_pb_value(v, depth + 1) for v in value.array_value.values]
+        return [_pb_value(v, depth + 1, limits) for v in _capped(value.array_value.values, limits)]
     if kind == "kvlist_value":
-        if depth >= MAX_ANY_VALUE_DEPTH:
+        if _too_deep(depth, limits):
             return None
-        return {kv.key: _pb_value(kv.value, depth + 1) for kv in value.kvlist_value.values}
-    return getattr(value, kind)
+        return _pb_attributes(value.kvlist_value.values, depth + 1, limits)
+    scalar = getattr(value, kind)
+    if kind in ("string_value", "bytes_value"):
+        return _within_length(scalar, limits)
+    return scalar
 
 
-def _pb_attributes(attributes: Any) -> dict[str, Any]:
-    return {kv.key: _pb_value(kv.value) for kv in attributes}
+def _pb_attributes(
+    attributes: Any, depth: int = 0, limits: ValueLimits | None = None
+) -> dict[str, Any]:
+    limits = limits or current_limits()
+    return {kv.key: _pb_value(kv.value, depth, limits) for kv in _capped(attributes, limits)}
+
+
+def _capped(entries: Any, limits: ValueLimits) -> Any:
+    """The first `max_attributes` entries of an attribute list, kvlist or array."""
+    if len(entries) <= limits.max_attributes:
+        return entries
+    count_cut(ATTRIBUTES_DROPPED)
+    return entries[: limits.max_attributes]
+
+
+def _too_deep(depth: int, limits: ValueLimits) -> bool:
+    if depth < limits.max_depth:
+        return False
+    count_cut(VALUE_TOO_DEEP)
+    return True
+
+
+def _within_length(value: str | bytes, limits: ValueLimits) -> str | bytes | None:
+    if len(value) <= limits.max_chars:
+        return value
+    count_cut(VALUE_TOO_LONG)
+    return None
 
 
 def decode_traces_protobuf(body: bytes) -> DecodedSpans:
@@ -117,43 +154,51 @@ def decode_traces_protobuf(body: bytes) -> DecodedSpans:
 # --- JSON -----------------------------------------------------------------------------
 
 
-def _json_value(value: Any, depth: int = 0) -> Any:
+def _json_value(value: Any, depth: int = 0, limits: ValueLimits | None = None) -> Any:
     if not isinstance(value, dict) or not value:
         return None
+    limits = limits or current_limits()
     for key, raw in value.items():
         if key in ("stringValue", "string_value"):
-            return raw if isinstance(raw, str) else None
+            return _within_length(raw, limits) if isinstance(raw, str) else None
         if key in ("intValue", "int_value"):
             return _json_int(raw)
         if key in ("doubleValue", "double_value"):
             return _json_double(raw)
         if key in ("boolValue", "bool_value"):
             return raw if isinstance(raw, bool) else None
-        if depth >= MAX_ANY_VALUE_DEPTH:
-            return None
-        if key in ("arrayValue", "array_value"):
-            values = raw.get("values") if isinstance(raw, dict) else None
-            return [_json_value(v, depth + 1) for v in values] if isinstance(values, list) else []
-        if key in ("kvlistValue", "kvlist_value"):
-            values = raw.get("values") if isinstance(raw, dict) else None
-            return _json_attributes(values, depth + 1)
         if key in ("bytesValue", "bytes_value"):
             try:
-                return base64.b64decode(raw, validate=True)
+                return _within_length(base64.b64decode(raw, validate=True), limits)
             except (ValueError, TypeError):
                 return None
+        if key in ("arrayValue", "array_value"):
+            if _too_deep(depth, limits):
+                return None
+            values = raw.get("values") if isinstance(raw, dict) else None
+            if not isinstance(values, list):
+                return []
+            return [_json_value(v, depth + 1, limits) for v in _capped(values, limits)]
+        if key in ("kvlistValue", "kvlist_value"):
+            if _too_deep(depth, limits):
+                return None
+            values = raw.get("values") if isinstance(raw, dict) else None
+            return _json_attributes(values, depth + 1, limits)
     return None
 
 
-def _json_attributes(attributes: Any, depth: int = 0) -> dict[str, Any]:
+def _json_attributes(
+    attributes: Any, depth: int = 0, limits: ValueLimits | None = None
+) -> dict[str, Any]:
     if not isinstance(attributes, list):
         return {}
+    limits = limits or current_limits()
     out: dict[str, Any] = {}
-    for kv in attributes:
+    for kv in _capped(attributes, limits):
         if isinstance(kv, dict):
             key = kv.get("key")
             if isinstance(key, str):
-                out[key] = _json_value(kv.get("value"), depth)
+                out[key] = _json_value(kv.get("value"), depth, limits)
     return out
 
 

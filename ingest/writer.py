@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 
@@ -110,6 +112,9 @@ class BatchWriter:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.stats = WriterStats()
+        # Called on the writer thread with each committed transaction's duration in seconds
+        # (/metrics observes it); it must not raise.
+        self.on_commit: Callable[[float], None] | None = None
         self._tool_spans_seen = False
 
     # --- producer side ------------------------------------------------------------------
@@ -216,6 +221,7 @@ class BatchWriter:
                 _resolve(future, WriteResult(n, n, inserted))
 
     def _commit(self, cursor: duckdb.DuckDBPyConnection, rows: Rows) -> int:
+        started = time.perf_counter()
         submitted = rows.requests.num_rows
         requests = _dedupe(rows.requests.cast(REQUEST_SCHEMA), ["request_id"])
         tool_spans = _dedupe(rows.tool_spans.cast(TOOL_SPAN_SCHEMA), ["trace_id", "span_id"])
@@ -242,6 +248,8 @@ class BatchWriter:
         stats.batches += 1
         stats.stored_rows += inserted
         stats.duplicate_rows += submitted - inserted
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started)
         return inserted
 
     def _has_tool_spans(self, cursor: duckdb.DuckDBPyConnection) -> bool:
