@@ -26,6 +26,8 @@ from ingest.limits import (
 )
 
 STATUS_CODE_ERROR = 2
+UINT64_MAX = 2**64 - 1
+MAX_QUOTED_CHARS = 80  # of a bad value quoted in an error message
 
 
 class PayloadError(ValueError):
@@ -253,8 +255,13 @@ def _first(obj: dict[str, Any], camel: str, snake: str) -> Any:
 def _json_span(span: Any, resource: dict[str, Any]) -> SpanView:
     if not isinstance(span, dict):
         raise ValueError("span is not an object")
-    status = span.get("status") or {}
-    code = _json_int(status.get("code")) if isinstance(status, dict) else None
+    status = span.get("status")
+    if status is not None and not isinstance(status, dict):
+        raise ValueError("status must be an object")
+    status = status or {}
+    attributes = span.get("attributes")
+    if attributes is not None and not isinstance(attributes, list):
+        raise ValueError("attributes must be an array")
     events = span.get("events") or []
     return SpanView(
         trace_id=_hex_id(_first(span, "traceId", "trace_id"), 16, "traceId", True),
@@ -263,12 +270,14 @@ def _json_span(span: Any, resource: dict[str, Any]) -> SpanView:
             _first(span, "parentSpanId", "parent_span_id"), 8, "parentSpanId", False
         ),
         name=span.get("name") if isinstance(span.get("name"), str) else "",
-        kind=_json_int(span.get("kind")) or 0,
-        start_ns=_json_int(_first(span, "startTimeUnixNano", "start_time_unix_nano")) or 0,
-        end_ns=_json_int(_first(span, "endTimeUnixNano", "end_time_unix_nano")) or 0,
-        status_code=code or 0,
-        status_message=str(status.get("message") or "") if isinstance(status, dict) else "",
-        attributes=_json_attributes(span.get("attributes")),
+        kind=_span_uint(span.get("kind"), "kind"),
+        start_ns=_span_uint(
+            _first(span, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano"
+        ),
+        end_ns=_span_uint(_first(span, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano"),
+        status_code=_span_uint(status.get("code"), "status.code"),
+        status_message=str(status.get("message") or ""),
+        attributes=_json_attributes(attributes),
         resource=resource,
         events=[
             (str(e.get("name") or ""), _json_attributes(e.get("attributes")))
@@ -278,6 +287,22 @@ def _json_span(span: Any, resource: dict[str, Any]) -> SpanView:
         if isinstance(events, list)
         else [],
     )
+
+
+def _span_uint(raw: Any, name: str) -> int:
+    """A span's own integer field (enum or fixed64 time): absent is 0, anything that is not
+    what protobuf could carry rejects the span, as a wrong time or status would be a wrong row."""
+    if raw is None:
+        return 0
+    value = _json_int(raw)
+    if value is None or not 0 <= value <= UINT64_MAX:
+        raise ValueError(f"{name} is not an unsigned 64-bit integer: {_brief(raw)}")
+    return value
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + "…"
 
 
 def decode_traces_json(body: bytes) -> DecodedSpans:
@@ -297,14 +322,23 @@ def decode_traces_json(body: bytes) -> DecodedSpans:
         resource_obj = resource_spans.get("resource")
         if resource_obj is not None and not isinstance(resource_obj, dict):
             raise PayloadError("resourceSpans[].resource must be an object")
-        resource = _json_attributes(resource_obj.get("attributes")) if resource_obj else {}
+        resource_attributes = resource_obj.get("attributes") if resource_obj else None
+        if resource_attributes is not None and not isinstance(resource_attributes, list):
+            raise PayloadError("resourceSpans[].resource.attributes must be an array")
+        resource = _json_attributes(resource_attributes)
         scope_list = _first(resource_spans, "scopeSpans", "scope_spans") or []
-        for scope_spans in scope_list if isinstance(scope_list, list) else []:
-            spans = scope_spans.get("spans") if isinstance(scope_spans, dict) else None
-            for span in spans if isinstance(spans, list) else []:
+        if not isinstance(scope_list, list):
+            raise PayloadError("resourceSpans[].scopeSpans must be an array")
+        for scope_spans in scope_list:
+            if not isinstance(scope_spans, dict):
+                raise PayloadError("scopeSpans[] entries must be objects")
+            spans = scope_spans.get("spans") or []
+            if not isinstance(spans, list):
+                raise PayloadError("scopeSpans[].spans must be an array")
+            for span in spans:
                 try:
                     out.spans.append(_json_span(span, resource))
                 except ValueError as e:
                     name = span.get("name") if isinstance(span, dict) else None
-                    out.reject(f"span {name!r}: {e}")
+                    out.reject(f"span {_brief(name)}: {e}")
     return out
