@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from ingest.writer import BatchWriter
 
 PREFIX = "gatewatch_ingest_"
-MEDIA_TYPE = CONTENT_TYPE_LATEST
+# The classic text format, which every Prometheus version scrapes; our names need no escaping.
+MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Why a whole request was refused (label `reason` of rejected_requests).
 DECODE_ERROR = "decode_error"
