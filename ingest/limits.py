@@ -1,4 +1,5 @@
-"""Limits on what one decoded attribute set may hold, and the count of values they cut.
+"""Limits on what one decoded attribute set may hold, and the count of values cut by them
+(or dropped for not matching their declared type).
 
 The OTLP decoders share their attribute readers between traces and logs, and between the
 HTTP API and `gatewatch ingest`; the limits in force and the counter of cuts travel with the
@@ -27,6 +28,7 @@ DEFAULT_MAX_VALUE_CHARS = 64 * 1024
 ATTRIBUTES_DROPPED = "attributes over the count limit dropped"
 VALUE_TOO_DEEP = "attribute value nested too deep"
 VALUE_TOO_LONG = "attribute value over the length limit"
+VALUE_WRONG_TYPE = "attribute value does not match its type"  # e.g. {"intValue": "many"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from ingest.limits import (
     ATTRIBUTES_DROPPED,
     VALUE_TOO_DEEP,
     VALUE_TOO_LONG,
+    VALUE_WRONG_TYPE,
     ValueLimits,
     count_cut,
     current_limits,
@@ -162,18 +163,20 @@ def _json_value(value: Any, depth: int = 0, limits: ValueLimits | None = None) -
     limits = limits or current_limits()
     for key, raw in value.items():
         if key in ("stringValue", "string_value"):
-            return _within_length(raw, limits) if isinstance(raw, str) else None
+            return _within_length(raw, limits) if isinstance(raw, str) else _wrong_type()
         if key in ("intValue", "int_value"):
-            return _json_int(raw)
+            number = _json_int(raw)
+            return number if number is not None else _wrong_type()
         if key in ("doubleValue", "double_value"):
-            return _json_double(raw)
+            number = _json_double(raw)
+            return number if number is not None else _wrong_type()
         if key in ("boolValue", "bool_value"):
-            return raw if isinstance(raw, bool) else None
+            return raw if isinstance(raw, bool) else _wrong_type()
         if key in ("bytesValue", "bytes_value"):
             try:
                 return _within_length(base64.b64decode(raw, validate=True), limits)
             except (ValueError, TypeError):
-                return None
+                return _wrong_type()
         if key in ("arrayValue", "array_value"):
             if _too_deep(depth, limits):
                 return None
@@ -186,6 +189,11 @@ def _json_value(value: Any, depth: int = 0, limits: ValueLimits | None = None) -
                 return None
             values = raw.get("values") if isinstance(raw, dict) else None
             return _json_attributes(values, depth + 1, limits)
+    return None
+
+
+def _wrong_type() -> None:
+    count_cut(VALUE_WRONG_TYPE)
     return None
 
 
