@@ -320,7 +320,9 @@ def decode_traces_json(body: bytes) -> DecodedSpans:
         raise PayloadError(f"body is not valid JSON: {e}") from e
     if not isinstance(request, dict):
         raise PayloadError("body must be a JSON object (ExportTraceServiceRequest)")
-    resource_spans_list = _first(request, "resourceSpans", "resource_spans") or []
+    resource_spans_list = _first(request, "resourceSpans", "resource_spans")
+    if resource_spans_list is None:
+        resource_spans_list = []
     if not isinstance(resource_spans_list, list):
         raise PayloadError("resourceSpans must be an array")
     out = DecodedSpans(spans=[])
@@ -334,13 +336,17 @@ def decode_traces_json(body: bytes) -> DecodedSpans:
         if resource_attributes is not None and not isinstance(resource_attributes, list):
             raise PayloadError("resourceSpans[].resource.attributes must be an array")
         resource = _json_attributes(resource_attributes)
-        scope_list = _first(resource_spans, "scopeSpans", "scope_spans") or []
+        scope_list = _first(resource_spans, "scopeSpans", "scope_spans")
+        if scope_list is None:
+            scope_list = []
         if not isinstance(scope_list, list):
             raise PayloadError("resourceSpans[].scopeSpans must be an array")
         for scope_spans in scope_list:
             if not isinstance(scope_spans, dict):
                 raise PayloadError("scopeSpans[] entries must be objects")
-            spans = scope_spans.get("spans") or []
+            spans = scope_spans.get("spans")
+            if spans is None:
+                spans = []
             if not isinstance(spans, list):
                 raise PayloadError("scopeSpans[].spans must be an array")
             for span in spans:
