@@ -1,5 +1,5 @@
 """Limits on what one decoded attribute set may hold, and the count of values cut by them
-(or dropped for not matching their declared type).
+(or dropped for not matching their declared type, or for not fitting their column).
 
 The OTLP decoders share their attribute readers between traces and logs, and between the
 HTTP API and `gatewatch ingest`; the limits in force and the counter of cuts travel with the
@@ -29,6 +29,7 @@ ATTRIBUTES_DROPPED = "attributes over the count limit dropped"
 VALUE_TOO_DEEP = "attribute value nested too deep"
 VALUE_TOO_LONG = "attribute value over the length limit"
 VALUE_WRONG_TYPE = "attribute value does not match its type"  # e.g. {"intValue": "many"}
+VALUE_OUT_OF_RANGE = "value too large for its column"  # e.g. http_status 2**31
 
 
 @dataclass(frozen=True, slots=True)

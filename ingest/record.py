@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ingest.limits import VALUE_OUT_OF_RANGE, count_cut
 from warehouse.schema import REQUESTS_COLUMNS
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -35,8 +36,29 @@ TOOL_SPAN_SCHEMA: pa.Schema = pa.schema(
 Record = dict[str, Any]
 
 
+_INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
+    f.name: (-(2 ** (f.type.bit_width - 1)), 2 ** (f.type.bit_width - 1) - 1)
+    for f in REQUEST_SCHEMA
+    if pa.types.is_signed_integer(f.type)
+}
+
+
 def records_to_table(records: list[Record]) -> pa.Table:
-    return pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)
+    try:
+        return pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)
+    except (pa.ArrowInvalid, OverflowError):
+        # A number too large for its column costs that field (NULL, counted), not the batch.
+        return pa.Table.from_pylist([_fitted(r) for r in records], schema=REQUEST_SCHEMA)
+
+
+def _fitted(record: Record) -> Record:
+    fitted = dict(record)
+    for name, (low, high) in _INTEGER_BOUNDS.items():
+        value = fitted.get(name)
+        if isinstance(value, int) and not low <= value <= high:
+            fitted[name] = None
+            count_cut(VALUE_OUT_OF_RANGE)
+    return fitted
 
 
 def tool_spans_to_table(tool_spans: list[Record]) -> pa.Table:
