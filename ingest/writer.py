@@ -296,7 +296,7 @@ def _dedupe(table: pa.Table, key: list[str]) -> pa.Table:
     first = numbered.group_by(key, use_threads=False).aggregate([("row", "min")])
     if first.num_rows == table.num_rows:
         return table
-    return table.take(pc.sort_indices(first.column("row_min")))
+    return table.take(first.column("row_min").sort())
 
 
 def _earliest_start(*tables: pa.Table) -> object | None:

@@ -485,3 +485,16 @@ def test_a_failed_commit_is_503_not_500(tmp_path: Path) -> None:
         assert (traces.status_code, traces.json()["code"]) == (503, 14)
     finally:
         writer.stop()
+
+
+def test_a_batch_repeating_a_request_id_keeps_every_other_row(
+    client: TestClient, warehouse: Warehouse
+) -> None:
+    twins = [llm(f"a00000000000000{i}", **{"gen_ai.response.id": "chatcmpl-1"}) for i in (1, 3)]
+    single = llm("a000000000000002")
+    body = json_body((RESOURCE, [twins[0], twins[1], single]))
+    assert client.post("/v1/traces", content=body, headers=JS).status_code == 200
+    assert rows(warehouse, "request_id, span_id") == [
+        (f"{TRACE}:{single.span_id}", single.span_id),
+        ("chatcmpl-1", twins[0].span_id),
+    ]
