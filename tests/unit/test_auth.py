@@ -9,6 +9,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from google.rpc.status_pb2 import Status
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExportResult
 
 from gatewatch import config
 from gatewatch.errors import GatewatchError
@@ -199,6 +203,21 @@ def test_bad_settings_are_one_line_errors(
         ingest_settings(1234)
 
 
+def export_one_span_with_the_sdk(endpoint: str) -> bool:
+    """One GenAI span through the real OTel SDK exporter, configured from the environment."""
+    provider = TracerProvider(resource=Resource.create({"service.name": "sdk-app"}))
+    exporter = OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")
+    try:
+        tracer = provider.get_tracer("test")
+        attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"}
+        with tracer.start_as_current_span("chat gpt-4o", attributes=attributes) as span:
+            spans = [span]
+        return exporter.export(spans) == SpanExportResult.SUCCESS  # type: ignore[arg-type]
+    finally:
+        exporter.shutdown()
+        provider.shutdown()
+
+
 @pytest.mark.integration
 def test_a_real_serve_requires_the_token_from_its_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -211,10 +230,15 @@ def test_a_real_serve_requires_the_token_from_its_environment(
         answer = httpx.post(url, content=canonical("r1"), headers=bearer("s3cret"))
         assert (answer.status_code, answer.json()) == (200, {"accepted": 1, "rejected": []})
         assert httpx.get(f"{served.ingest_url}/metrics").status_code == 200
+        # An SDK exporter sends the token the way the README says (URL-encoded header value).
+        assert not export_one_span_with_the_sdk(served.ingest_url)
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20s3cret")
+        assert export_one_span_with_the_sdk(served.ingest_url)
     finally:
         served.stop()
     warehouse = Warehouse.open(tmp_path / "gatewatch.duckdb")
     try:
-        assert tenants(warehouse) == [("r1", "acme")]
+        stored = warehouse.cursor().execute("SELECT app, tenant FROM requests ORDER BY 1")
+        assert stored.fetchall() == [("sdk-app", "acme"), (None, "acme")]
     finally:
         warehouse.close()
