@@ -31,6 +31,22 @@ GATEWATCH_REPORTS_DIR = "GATEWATCH_REPORTS_DIR"
 
 GATEWATCH_CHROMIUM = "GATEWATCH_CHROMIUM"
 """Chromium used to print the weekly report as PDF (default: `chromium` on PATH)."""
+GATEWATCH_INGEST_TOKENS = "GATEWATCH_INGEST_TOKENS"
+"""Bearer tokens the ingest routes require; unset or empty = no auth. Comma-separated
+`tenant:token` or bare `token` entries, or `@/path/to/file` with one entry per line
+(`#` comments allowed). A token's tenant is stored on every row it sends."""
+
+GATEWATCH_MAX_ATTRIBUTES = "GATEWATCH_MAX_ATTRIBUTES"
+"""Most attributes kept per span, resource, event, kvlist or array; the rest are dropped
+(default 1024)."""
+
+GATEWATCH_MAX_ATTRIBUTE_DEPTH = "GATEWATCH_MAX_ATTRIBUTE_DEPTH"
+"""Deepest nesting of arrays/kvlists in one attribute value; deeper values become NULL
+(default 8)."""
+
+GATEWATCH_MAX_ATTRIBUTE_CHARS = "GATEWATCH_MAX_ATTRIBUTE_CHARS"
+"""Longest string (characters) or bytes attribute value; longer values become NULL, never
+truncated (default 65536)."""
 
 DEFAULT_DB = "gatewatch.duckdb"
 DEFAULT_CONFIG = "gatewatch.toml"

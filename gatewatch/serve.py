@@ -14,11 +14,20 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from analytics.settings import AnalyticsSettings
 from dashboard.app import create_app as create_dashboard
+from gatewatch import config
 from gatewatch.admin import admin_router
+from gatewatch.errors import GatewatchError
 from gatewatch.jobs import JobRunner
 from gatewatch.weekly_reports import WeeklyReportSchedule
 from ingest.app import IngestSettings
 from ingest.app import create_app as create_ingest_app
+from ingest.auth import parse_tokens
+from ingest.limits import (
+    DEFAULT_MAX_ATTRIBUTES,
+    DEFAULT_MAX_VALUE_CHARS,
+    DEFAULT_MAX_VALUE_DEPTH,
+    ValueLimits,
+)
 from ingest.writer import BatchWriter
 from warehouse.db import Warehouse
 from warehouse.ownership import new_admin_token, publish_owner, withdraw_owner
@@ -45,12 +54,27 @@ def _start_dashboard(warehouse: Warehouse, host: str, port: int) -> BaseWSGIServ
     return server
 
 
+def ingest_settings(max_body_bytes: int) -> IngestSettings:
+    """The ingest API's settings: the body limit given, the rest from the environment."""
+    try:
+        tokens = parse_tokens(config.env_or(config.GATEWATCH_INGEST_TOKENS, ""))
+        limits = ValueLimits(
+            max_attributes=config.env_int(config.GATEWATCH_MAX_ATTRIBUTES, DEFAULT_MAX_ATTRIBUTES),
+            max_depth=config.env_int(config.GATEWATCH_MAX_ATTRIBUTE_DEPTH, DEFAULT_MAX_VALUE_DEPTH),
+            max_chars=config.env_int(config.GATEWATCH_MAX_ATTRIBUTE_CHARS, DEFAULT_MAX_VALUE_CHARS),
+        )
+    except ValueError as e:
+        raise GatewatchError(str(e)) from e
+    return IngestSettings(max_body_bytes=max_body_bytes, value_limits=limits, tokens=tokens)
+
+
 def serve(
     options: ServeOptions,
     *,
     warehouse: Warehouse | None = None,
     say: Callable[[str], None] = print,
 ) -> None:
+    settings = ingest_settings(options.max_body_bytes)
     warehouse = warehouse or Warehouse.open(options.db)
     writer = BatchWriter(warehouse)
     writer.start()
@@ -64,7 +88,7 @@ def serve(
 
     app = create_ingest_app(
         writer,
-        IngestSettings(max_body_bytes=options.max_body_bytes),
+        settings,
         health=lambda: {"db": warehouse.path, "stored_rows": writer.stats.stored_rows},
     )
     app.include_router(admin_router(token, warehouse, writer, jobs))
@@ -82,7 +106,9 @@ def serve(
     ingest_socket = config.bind_socket()
     jobs.start_schedule(options.jobs_every_seconds)
     publish_owner(options.db, admin_url, token)
+    auth = "bearer token required" if settings.tokens else "off"
     say(f"ingest     http://{options.host}:{options.ingest_port}  (OTLP/HTTP, /v1/requests)")
+    say(f"auth       {auth} (/healthz and /metrics are open)")
     say(f"dashboard  http://{options.host}:{options.dashboard_port}")
     say(f"database   {options.db} (read-only snapshot: {options.db}.snapshot)")
     say(f"reports    {options.reports_dir} (weekly, every Monday)")

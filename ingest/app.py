@@ -8,8 +8,10 @@ after COMMIT), so acknowledged data survives a crash.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import orjson
 from fastapi import FastAPI, Request
@@ -20,6 +22,18 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from ingest.auth import Tenant, TokenTable, Unauthorized
+from ingest.limits import ValueLimits, applied
+from ingest.metrics import (
+    DECODE_ERROR,
+    MEDIA_TYPE,
+    OVERLOADED,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    UNSUPPORTED_MEDIA,
+    WRITE_FAILED,
+    IngestMetrics,
+)
 from ingest.otlp import PayloadError
 from ingest.payloads import (
     DEFAULT_MAX_BODY_BYTES,
@@ -36,22 +50,32 @@ from ingest.payloads import (
 )
 from ingest.writer import BatchWriter, QueueFull, WriterStopped
 
+log = logging.getLogger(__name__)
+
 PROTOBUF_MEDIA = "application/x-protobuf"
 JSON_MEDIA = "application/json"
 GRPC_INVALID_ARGUMENT = 3
 GRPC_RESOURCE_EXHAUSTED = 8
 GRPC_UNAVAILABLE = 14
+GRPC_UNAUTHENTICATED = 16
+# Routes that answer errors as {"error": message} rather than a google.rpc.Status.
+PLAIN_JSON_ROUTES = frozenset({"/v1/requests"})
+
+ErrorAnswer = Callable[..., Response]  # (status, message, headers=None) -> Response
 
 
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     retry_after_seconds: int = 2
+    value_limits: ValueLimits = ValueLimits()
+    tokens: TokenTable | None = None  # None: no auth
 
 
 def _otlp_error(status: int, message: str, encoding: str, headers: dict | None = None) -> Response:
     """OTLP error answer: a google.rpc.Status in the request's encoding."""
     grpc_code = {
+        401: GRPC_UNAUTHENTICATED,
         413: GRPC_RESOURCE_EXHAUSTED,
         503: GRPC_UNAVAILABLE,
     }.get(status, GRPC_INVALID_ARGUMENT)
@@ -102,7 +126,13 @@ def create_app(
 ) -> FastAPI:
     settings = settings or IngestSettings()
     app = FastAPI(title="gatewatch ingest", docs_url=None, redoc_url=None)
+    app.state.ingest_tokens = settings.tokens  # read by the Tenant dependency
+    metrics = IngestMetrics(writer)
     retry_headers = {"Retry-After": str(settings.retry_after_seconds)}
+
+    def refuse(request: Request, reason: str, answer: Response) -> Response:
+        metrics.refused(_endpoint(request), reason)
+        return answer
 
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -111,71 +141,90 @@ def create_app(
         body = await request.body()
         return decompress(body, request.headers.get("content-encoding"), settings.max_body_bytes)
 
-    async def commit(prepared: Prepared) -> None:
-        await asyncio.wrap_future(writer.submit(prepared.table, prepared.tool_spans))
+    async def ingest(
+        request: Request, prepare: Callable[[bytes], Prepared], error: ErrorAnswer
+    ) -> Prepared | Response:
+        """Read, decode, map and commit one body; an error answer if any step refuses it."""
+        try:
+            body = await read_body(request)
+            with applied(settings.value_limits) as cuts:
+                prepared = prepare(body)
+            prepared.warnings.update(cuts)
+        except BodyTooLarge as e:
+            return refuse(request, TOO_LARGE, error(413, str(e)))
+        except UnsupportedMediaType as e:
+            return refuse(request, UNSUPPORTED_MEDIA, error(415, str(e)))
+        except PayloadError as e:
+            return refuse(request, DECODE_ERROR, error(400, str(e)))
+        except Exception as e:  # a body no check foresaw costs itself only, never a 500
+            log.exception("%s: reading the body failed", request.url.path)
+            message = f"the body could not be decoded and mapped: {type(e).__name__}: {e}"
+            return refuse(request, DECODE_ERROR, error(400, message))
+        try:
+            await asyncio.wrap_future(writer.submit(prepared.table, prepared.tool_spans))
+        except (QueueFull, WriterStopped) as e:
+            message = f"overloaded, retry later: {e}"
+            return refuse(request, OVERLOADED, error(503, message, headers=retry_headers))
+        except Exception as e:  # the writer reported a failed commit for these rows
+            log.exception("%s: commit failed", request.url.path)
+            message = f"the write failed, retry later: {type(e).__name__}: {e}"
+            return refuse(request, WRITE_FAILED, error(503, message, headers=retry_headers))
+        metrics.accepted(
+            _endpoint(request), prepared.received, prepared.rejected, prepared.warnings
+        )
+        return prepared
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(request: Request, e: Unauthorized) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"}
+        if request.url.path in PLAIN_JSON_ROUTES:
+            answer = _json_error(401, str(e), headers)
+        else:
+            encoding = _answer_encoding(request.headers.get("content-type"))
+            answer = _otlp_error(401, str(e), encoding, headers)
+        return refuse(request, UNAUTHORIZED, answer)
 
     @app.post("/v1/traces")
-    async def export_traces(request: Request) -> Response:
+    async def export_traces(request: Request, tenant: Tenant) -> Response:
         try:
             encoding = otlp_encoding(request.headers.get("content-type"))
         except UnsupportedMediaType as e:
-            return _otlp_error(415, str(e), JSON)
-        try:
-            body = await read_body(request)
-            prepared = prepare_traces(body, encoding)
-            await commit(prepared)
-        except BodyTooLarge as e:
-            return _otlp_error(413, str(e), encoding)
-        except UnsupportedMediaType as e:
-            return _otlp_error(415, str(e), encoding)
-        except PayloadError as e:
-            return _otlp_error(400, str(e), encoding)
-        except (QueueFull, WriterStopped) as e:
-            return _otlp_error(503, f"overloaded, retry later: {e}", encoding, retry_headers)
-        return _trace_success(prepared, encoding)
+            return refuse(request, UNSUPPORTED_MEDIA, _otlp_error(415, str(e), JSON))
+        outcome = await ingest(
+            request,
+            lambda body: prepare_traces(body, encoding, tenant=tenant),
+            partial(_otlp_error, encoding=encoding),
+        )
+        return outcome if isinstance(outcome, Response) else _trace_success(outcome, encoding)
 
     @app.post("/v1/logs")
-    async def export_logs(request: Request) -> Response:
+    async def export_logs(request: Request, tenant: Tenant) -> Response:
         try:
             encoding = otlp_encoding(request.headers.get("content-type"))
         except UnsupportedMediaType as e:
-            return _otlp_error(415, str(e), JSON)
-        try:
-            body = await read_body(request)
-            prepared = prepare_logs(body, encoding)
-            await commit(prepared)
-        except BodyTooLarge as e:
-            return _otlp_error(413, str(e), encoding)
-        except UnsupportedMediaType as e:
-            return _otlp_error(415, str(e), encoding)
-        except PayloadError as e:
-            return _otlp_error(400, str(e), encoding)
-        except (QueueFull, WriterStopped) as e:
-            return _otlp_error(503, f"overloaded, retry later: {e}", encoding, retry_headers)
-        return _logs_success(prepared, encoding)
+            return refuse(request, UNSUPPORTED_MEDIA, _otlp_error(415, str(e), JSON))
+        outcome = await ingest(
+            request,
+            lambda body: prepare_logs(body, encoding, tenant=tenant),
+            partial(_otlp_error, encoding=encoding),
+        )
+        return outcome if isinstance(outcome, Response) else _logs_success(outcome, encoding)
 
     @app.post("/v1/requests")
-    async def request_logs(request: Request) -> Response:
-        try:
-            body = await read_body(request)
-            prepared = prepare_request_logs(body)
-            await commit(prepared)
-        except BodyTooLarge as e:
-            return _json_error(413, str(e))
-        except UnsupportedMediaType as e:
-            return _json_error(415, str(e))
-        except PayloadError as e:
-            return _json_error(400, str(e))
-        except (QueueFull, WriterStopped) as e:
-            return _json_error(503, f"overloaded, retry later: {e}", retry_headers)
+    async def request_logs(request: Request, tenant: Tenant) -> Response:
+        outcome = await ingest(
+            request, lambda body: prepare_request_logs(body, tenant=tenant), _json_error
+        )
+        if isinstance(outcome, Response):
+            return outcome
         answer = {
-            "accepted": prepared.table.num_rows,
+            "accepted": outcome.table.num_rows,
             "rejected": [
                 {"index": e.index, "field": e.field, "error": e.message}
-                for e in prepared.record_errors
+                for e in outcome.record_errors
             ],
         }
-        status = 400 if prepared.record_errors and not prepared.table.num_rows else 200
+        status = 400 if outcome.record_errors and not outcome.table.num_rows else 200
         return Response(orjson.dumps(answer), status, media_type=JSON_MEDIA)
 
     @app.get("/healthz")
@@ -185,7 +234,24 @@ def create_app(
             body.update(health())
         return Response(orjson.dumps(body), 200, media_type=JSON_MEDIA)
 
+    @app.get("/metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.exposition(), 200, media_type=MEDIA_TYPE)
+
     return app
+
+
+def _endpoint(request: Request) -> str:
+    """The metrics label of an ingest route: `/v1/traces` → `traces`."""
+    return request.url.path.rsplit("/", 1)[-1]
+
+
+def _answer_encoding(content_type: str | None) -> str:
+    """Answer a request in its own encoding, JSON when it has none we accept."""
+    try:
+        return otlp_encoding(content_type)
+    except UnsupportedMediaType:
+        return JSON
 
 
 def _json_error(status: int, message: str, headers: dict | None = None) -> Response:

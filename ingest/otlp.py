@@ -18,8 +18,19 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-MAX_ANY_VALUE_DEPTH = 8
+from ingest.limits import (
+    ATTRIBUTES_DROPPED,
+    VALUE_TOO_DEEP,
+    VALUE_TOO_LONG,
+    VALUE_WRONG_TYPE,
+    ValueLimits,
+    count_cut,
+    current_limits,
+)
+
 STATUS_CODE_ERROR = 2
+UINT64_MAX = 2**64 - 1
+MAX_QUOTED_CHARS = 80  # of a bad value quoted in an error message
 
 
 class PayloadError(ValueError):
@@ -57,23 +68,52 @@ class DecodedSpans:
 # --- protobuf -------------------------------------------------------------------------
 
 
-def _pb_value(value: Any, depth: int = 0) -> Any:
+def _pb_value(value: Any, depth: int = 0, limits: ValueLimits | None = None) -> Any:
     kind = value.WhichOneof("value")
     if kind is None:
         return None
+    limits = limits or current_limits()
     if kind == "array_value":
-        if depth >= MAX_ANY_VALUE_DEPTH:
+        if _too_deep(depth, limits):
             return None
-        return [_pb_value(v, depth + 1) for v in value.array_value.values]
+        return [_pb_value(v, depth + 1, limits) for v in _capped(value.array_value.values, limits)]
     if kind == "kvlist_value":
-        if depth >= MAX_ANY_VALUE_DEPTH:
+        if _too_deep(depth, limits):
             return None
-        return {kv.key: _pb_value(kv.value, depth + 1) for kv in value.kvlist_value.values}
-    return getattr(value, kind)
+        return _pb_attributes(value.kvlist_value.values, depth + 1, limits)
+    scalar = getattr(value, kind)
+    if kind in ("string_value", "bytes_value"):
+        return _within_length(scalar, limits)
+    return scalar
 
 
-def _pb_attributes(attributes: Any) -> dict[str, Any]:
-    return {kv.key: _pb_value(kv.value) for kv in attributes}
+def _pb_attributes(
+    attributes: Any, depth: int = 0, limits: ValueLimits | None = None
+) -> dict[str, Any]:
+    limits = limits or current_limits()
+    return {kv.key: _pb_value(kv.value, depth, limits) for kv in _capped(attributes, limits)}
+
+
+def _capped(entries: Any, limits: ValueLimits) -> Any:
+    """The first `max_attributes` entries of an attribute list, kvlist or array."""
+    if len(entries) <= limits.max_attributes:
+        return entries
+    count_cut(ATTRIBUTES_DROPPED)
+    return entries[: limits.max_attributes]
+
+
+def _too_deep(depth: int, limits: ValueLimits) -> bool:
+    if depth < limits.max_depth:
+        return False
+    count_cut(VALUE_TOO_DEEP)
+    return True
+
+
+def _within_length(value: str | bytes, limits: ValueLimits) -> str | bytes | None:
+    if len(value) <= limits.max_chars:
+        return value
+    count_cut(VALUE_TOO_LONG)
+    return None
 
 
 def decode_traces_protobuf(body: bytes) -> DecodedSpans:
@@ -119,43 +159,58 @@ def decode_traces_protobuf(body: bytes) -> DecodedSpans:
 # --- JSON -----------------------------------------------------------------------------
 
 
-def _json_value(value: Any, depth: int = 0) -> Any:
+def _json_value(value: Any, depth: int = 0, limits: ValueLimits | None = None) -> Any:
     if not isinstance(value, dict) or not value:
         return None
+    limits = limits or current_limits()
     for key, raw in value.items():
         if key in ("stringValue", "string_value"):
-            return raw if isinstance(raw, str) else None
+            return _within_length(raw, limits) if isinstance(raw, str) else _wrong_type()
         if key in ("intValue", "int_value"):
-            return _json_int(raw)
+            number = _json_int(raw)
+            return number if number is not None else _wrong_type()
         if key in ("doubleValue", "double_value"):
-            return _json_double(raw)
+            number = _json_double(raw)
+            return number if number is not None else _wrong_type()
         if key in ("boolValue", "bool_value"):
-            return raw if isinstance(raw, bool) else None
-        if depth >= MAX_ANY_VALUE_DEPTH:
-            return None
-        if key in ("arrayValue", "array_value"):
-            values = raw.get("values") if isinstance(raw, dict) else None
-            return [_json_value(v, depth + 1) for v in values] if isinstance(values, list) else []
-        if key in ("kvlistValue", "kvlist_value"):
-            values = raw.get("values") if isinstance(raw, dict) else None
-            return _json_attributes(values, depth + 1)
+            return raw if isinstance(raw, bool) else _wrong_type()
         if key in ("bytesValue", "bytes_value"):
             try:
-                return base64.b64decode(raw, validate=True)
+                return _within_length(base64.b64decode(raw, validate=True), limits)
             except (ValueError, TypeError):
+                return _wrong_type()
+        if key in ("arrayValue", "array_value"):
+            if _too_deep(depth, limits):
                 return None
+            values = raw.get("values") if isinstance(raw, dict) else None
+            if not isinstance(values, list):
+                return []
+            return [_json_value(v, depth + 1, limits) for v in _capped(values, limits)]
+        if key in ("kvlistValue", "kvlist_value"):
+            if _too_deep(depth, limits):
+                return None
+            values = raw.get("values") if isinstance(raw, dict) else None
+            return _json_attributes(values, depth + 1, limits)
     return None
 
 
-def _json_attributes(attributes: Any, depth: int = 0) -> dict[str, Any]:
+def _wrong_type() -> None:
+    count_cut(VALUE_WRONG_TYPE)
+    return None
+
+
+def _json_attributes(
+    attributes: Any, depth: int = 0, limits: ValueLimits | None = None
+) -> dict[str, Any]:
     if not isinstance(attributes, list):
         return {}
+    limits = limits or current_limits()
     out: dict[str, Any] = {}
-    for kv in attributes:
+    for kv in _capped(attributes, limits):
         if isinstance(kv, dict):
             key = kv.get("key")
             if isinstance(key, str):
-                out[key] = _json_value(kv.get("value"), depth)
+                out[key] = _json_value(kv.get("value"), depth, limits)
     return out
 
 
@@ -210,8 +265,13 @@ def _first(obj: dict[str, Any], camel: str, snake: str) -> Any:
 def _json_span(span: Any, resource: dict[str, Any]) -> SpanView:
     if not isinstance(span, dict):
         raise ValueError("span is not an object")
-    status = span.get("status") or {}
-    code = _json_int(status.get("code")) if isinstance(status, dict) else None
+    status = span.get("status")
+    if status is not None and not isinstance(status, dict):
+        raise ValueError("status must be an object")
+    status = status or {}
+    attributes = span.get("attributes")
+    if attributes is not None and not isinstance(attributes, list):
+        raise ValueError("attributes must be an array")
     events = span.get("events") or []
     return SpanView(
         trace_id=_hex_id(_first(span, "traceId", "trace_id"), 16, "traceId", True),
@@ -220,12 +280,14 @@ def _json_span(span: Any, resource: dict[str, Any]) -> SpanView:
             _first(span, "parentSpanId", "parent_span_id"), 8, "parentSpanId", False
         ),
         name=span.get("name") if isinstance(span.get("name"), str) else "",
-        kind=_json_int(span.get("kind")) or 0,
-        start_ns=_json_int(_first(span, "startTimeUnixNano", "start_time_unix_nano")) or 0,
-        end_ns=_json_int(_first(span, "endTimeUnixNano", "end_time_unix_nano")) or 0,
-        status_code=code or 0,
-        status_message=str(status.get("message") or "") if isinstance(status, dict) else "",
-        attributes=_json_attributes(span.get("attributes")),
+        kind=_span_uint(span.get("kind"), "kind"),
+        start_ns=_span_uint(
+            _first(span, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano"
+        ),
+        end_ns=_span_uint(_first(span, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano"),
+        status_code=_span_uint(status.get("code"), "status.code"),
+        status_message=str(status.get("message") or ""),
+        attributes=_json_attributes(attributes),
         resource=resource,
         events=[
             (str(e.get("name") or ""), _json_attributes(e.get("attributes")))
@@ -237,6 +299,22 @@ def _json_span(span: Any, resource: dict[str, Any]) -> SpanView:
     )
 
 
+def _span_uint(raw: Any, name: str) -> int:
+    """A span's own integer field (enum or fixed64 time): absent is 0, anything that is not
+    what protobuf could carry rejects the span, as a wrong time or status would be a wrong row."""
+    if raw is None:
+        return 0
+    value = _json_int(raw)
+    if value is None or not 0 <= value <= UINT64_MAX:
+        raise ValueError(f"{name} is not an unsigned 64-bit integer: {_brief(raw)}")
+    return value
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + "…"
+
+
 def decode_traces_json(body: bytes) -> DecodedSpans:
     try:
         request = orjson.loads(body) if body.strip() else {}
@@ -244,7 +322,9 @@ def decode_traces_json(body: bytes) -> DecodedSpans:
         raise PayloadError(f"body is not valid JSON: {e}") from e
     if not isinstance(request, dict):
         raise PayloadError("body must be a JSON object (ExportTraceServiceRequest)")
-    resource_spans_list = _first(request, "resourceSpans", "resource_spans") or []
+    resource_spans_list = _first(request, "resourceSpans", "resource_spans")
+    if resource_spans_list is None:
+        resource_spans_list = []
     if not isinstance(resource_spans_list, list):
         raise PayloadError("resourceSpans must be an array")
     out = DecodedSpans(spans=[])
@@ -254,16 +334,29 @@ def decode_traces_json(body: bytes) -> DecodedSpans:
         resource_obj = resource_spans.get("resource")
         if resource_obj is not None and not isinstance(resource_obj, dict):
             raise PayloadError("resourceSpans[].resource must be an object")
-        resource = _json_attributes(resource_obj.get("attributes")) if resource_obj else {}
-        scope_list = _first(resource_spans, "scopeSpans", "scope_spans") or []
-        for scope_spans in scope_list if isinstance(scope_list, list) else []:
-            spans = scope_spans.get("spans") if isinstance(scope_spans, dict) else None
-            for span in spans if isinstance(spans, list) else []:
+        resource_attributes = resource_obj.get("attributes") if resource_obj else None
+        if resource_attributes is not None and not isinstance(resource_attributes, list):
+            raise PayloadError("resourceSpans[].resource.attributes must be an array")
+        resource = _json_attributes(resource_attributes)
+        scope_list = _first(resource_spans, "scopeSpans", "scope_spans")
+        if scope_list is None:
+            scope_list = []
+        if not isinstance(scope_list, list):
+            raise PayloadError("resourceSpans[].scopeSpans must be an array")
+        for scope_spans in scope_list:
+            if not isinstance(scope_spans, dict):
+                raise PayloadError("scopeSpans[] entries must be objects")
+            spans = scope_spans.get("spans")
+            if spans is None:
+                spans = []
+            if not isinstance(spans, list):
+                raise PayloadError("scopeSpans[].spans must be an array")
+            for span in spans:
                 try:
                     out.spans.append(_json_span(span, resource))
                 except ValueError as e:
                     name = span.get("name") if isinstance(span, dict) else None
-                    out.reject(f"span {name!r}: {e}")
+                    out.reject(f"span {_brief(name)}: {e}")
     return out
 
 

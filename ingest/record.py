@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ingest.limits import VALUE_OUT_OF_RANGE, count_cut
 from ingest.normalize import APP_ALIASES
 from warehouse.schema import REQUESTS_COLUMNS
 
@@ -36,8 +37,19 @@ TOOL_SPAN_SCHEMA: pa.Schema = pa.schema(
 Record = dict[str, Any]
 
 
+_INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
+    f.name: (-(2 ** (f.type.bit_width - 1)), 2 ** (f.type.bit_width - 1) - 1)
+    for f in REQUEST_SCHEMA
+    if pa.types.is_signed_integer(f.type)
+}
+
+
 def records_to_table(records: list[Record]) -> pa.Table:
-    table = pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)
+    try:
+        table = pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)
+    except (pa.ArrowInvalid, OverflowError):
+        # A number too large for its column costs that field (NULL, counted), not the batch.
+        table = pa.Table.from_pylist([_fitted(r) for r in records], schema=REQUEST_SCHEMA)
     return _map_apps(table) if APP_ALIASES and table.num_rows else table
 
 
@@ -48,6 +60,16 @@ def _map_apps(table: pa.Table) -> pa.Table:
     mapped = pa.DictionaryArray.from_arrays(encoded.indices, pa.array(names, pa.string()))
     index = table.schema.get_field_index("app")
     return table.set_column(index, table.schema.field(index), mapped.cast(pa.string()))
+
+
+def _fitted(record: Record) -> Record:
+    fitted = dict(record)
+    for name, (low, high) in _INTEGER_BOUNDS.items():
+        value = fitted.get(name)
+        if isinstance(value, int) and not low <= value <= high:
+            fitted[name] = None
+            count_cut(VALUE_OUT_OF_RANGE)
+    return fitted
 
 
 def tool_spans_to_table(tool_spans: list[Record]) -> pa.Table:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 
@@ -217,6 +219,9 @@ class BatchWriter:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.stats = WriterStats()
+        # Called on the writer thread with each committed transaction's duration in seconds
+        # (/metrics observes it); it must not raise.
+        self.on_commit: Callable[[float], None] | None = None
         self._tool_spans_seen = False
         # None until first needed; then kept current (this writer is the only one)
         self._event_rows_seen: bool | None = None
@@ -325,6 +330,7 @@ class BatchWriter:
                 _resolve(future, WriteResult(n, n, inserted))
 
     def _commit(self, cursor: duckdb.DuckDBPyConnection, rows: Rows) -> int:
+        started = time.perf_counter()
         submitted = rows.requests.num_rows
         requests, events = _stage_requests(rows.requests.cast(REQUEST_SCHEMA))
         tool_spans = _dedupe(rows.tool_spans.cast(TOOL_SPAN_SCHEMA), ["trace_id", "span_id"])
@@ -360,6 +366,8 @@ class BatchWriter:
         stats.stored_rows += inserted
         stats.merged_rows += merged
         stats.duplicate_rows += submitted - inserted - merged
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started)
         return inserted
 
     def _merge_and_insert(
@@ -434,7 +442,7 @@ def _dedupe(table: pa.Table, key: list[str]) -> pa.Table:
     first = numbered.group_by(key, use_threads=False).aggregate([("row", "min")])
     if first.num_rows == table.num_rows:
         return table
-    return table.take(pc.sort_indices(first.column("row_min")))
+    return table.take(first.column("row_min").sort())
 
 
 def _fold_events(
