@@ -3,7 +3,8 @@
 Rebuilt whole on every run from the last `routing_window_days` of `requests` (ending at the
 newest request, so a replayed or sample database is judged on its own data) and the
 `provider_divergence` weeks overlapping that window. Rules, in order (every failing rule is
-named in `reason`): too little traffic, uptime below the floor, divergent in at least half
+named in `reason`): too little traffic, uptime below the floor (with 95% confidence: the upper
+end of its Wilson interval is below it), divergent in at least half
 of the tested weeks, tool-call validity below the floor (when tool calls were checked). The
 providers left are ranked by `score_ms` (lower is better), see `SCORE_SQL`.
 """
@@ -27,13 +28,29 @@ def _pct(x: str) -> str:
     return f"printf('%.2f%%', 100 * {x})"
 
 
+# Upper end of the 95% Wilson score interval of uptime over n = ok + provider errors: a
+# provider is left out only when even that is below the floor, so a few unlucky failures in
+# a small sample (99.5% uptime measured as 98.5% over 300 requests) do not flap the pool.
+_Z = 1.959964
+_Z2 = _Z**2
+
+
+def _uptime_upper_sql(n: str) -> str:
+    return f"""(
+        uptime + {_Z2} / (2 * {n})
+        + {_Z} * sqrt(uptime * (1 - uptime) / {n} + {_Z2} / (4 * {n} * {n}))
+    ) / (1 + {_Z2} / {n}
+    )"""
+
+
 _EXCLUSIONS_SQL = f"""concat_ws('; ',
         CASE WHEN requests < $routing_min_requests
             THEN printf('too little traffic: %d requests < %d', requests, $routing_min_requests)
         END,
         CASE WHEN uptime IS NULL THEN 'no uptime data (no ok request nor provider error)'
-             WHEN uptime < $routing_min_uptime
+             WHEN uptime_upper < $routing_min_uptime
              THEN 'uptime ' || {_pct("uptime")} || ' < ' || {_pct("$routing_min_uptime")}
+                  || ' (95% upper bound ' || {_pct("uptime_upper")} || ')'
         END,
         CASE WHEN divergent THEN printf('divergent in %d of %d weeks: ', divergent_weeks,
             tested_weeks) || last_divergent_reason END,
@@ -114,9 +131,13 @@ judged AS (
       ON spellings.pool_model = traffic.model AND spellings.pool_provider = traffic.provider
     LEFT JOIN weeks USING (model, provider)
 ),
+bounded AS (
+    SELECT *, {_uptime_upper_sql("(ok_requests + provider_errors)")} AS uptime_upper
+    FROM judged
+),
 scored AS (
     SELECT *, {SCORE_SQL} AS score_ms, {_EXCLUSIONS_SQL} AS exclusions
-    FROM judged
+    FROM bounded
 ),
 ranked AS (
     SELECT *, exclusions = '' AS included,
@@ -125,7 +146,9 @@ ranked AS (
         ) AS INTEGER) END AS rank
     FROM scored
 )
-SELECT * EXCLUDE (exclusions, last_divergent_reason, tool_call_requests, tool_calls_valid),
+SELECT * EXCLUDE (
+        exclusions, last_divergent_reason, tool_call_requests, tool_calls_valid, uptime_upper
+    ),
     CASE WHEN included THEN {_RANK_REASON_SQL} ELSE exclusions END AS reason
 FROM ranked
 """

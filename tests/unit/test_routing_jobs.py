@@ -62,8 +62,10 @@ def build(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         answers("fireworks", 200, ttft=400.0, model_raw="accounts/fireworks/qwen3-coder")
         + answers("together", 198, ttft=350.0, model_raw="Qwen/Qwen3-Coder")
         + failures("together", 2)  # uptime exactly 99 %: at the floor, kept
-        + answers("groq", 196, ttft=100.0)
-        + failures("groq", 4)  # uptime 98 %
+        + answers("groq", 188, ttft=100.0)
+        + failures("groq", 12)  # uptime 94 %: below the floor even at its 95% upper bound
+        + answers("sambanova", 196, ttft=500.0)
+        + failures("sambanova", 4)  # 98 % over 200: not surely below 99 %, kept
         + answers("cerebras", 20, ttft=50.0)  # too little traffic
         + answers("nebius", 200, ttft=200.0, tool_calls_valid=9, tool_calls_invalid_json=1)
         + answers("nebius", 1, ttft=200.0, status="error", error_type="client_error")
@@ -96,6 +98,7 @@ def test_rules_rank_and_reasons(con: duckdb.DuckDBPyConnection) -> None:
     assert summary == [
         ("fireworks", True, 1, "rank 1: uptime 100.00%, p50 TTFT 400 ms"),
         ("together", True, 2, "rank 2: uptime 99.00%, p50 TTFT 350 ms"),
+        ("sambanova", True, 3, "rank 3: uptime 98.00%, p50 TTFT 500 ms"),
         ("cerebras", False, None, "too little traffic: 20 requests < 100"),
         (
             "deepinfra",
@@ -103,7 +106,7 @@ def test_rules_rank_and_reasons(con: duckdb.DuckDBPyConnection) -> None:
             None,
             "divergent in 2 of 3 weeks: tool-call rate 10.0% vs 31.0% on peers",
         ),
-        ("groq", False, None, "uptime 98.00% < 99.00%"),
+        ("groq", False, None, "uptime 94.00% < 99.00% (95% upper bound 96.53%)"),
         ("nebius", False, None, "tool-call validity 90.00% < 95.00%"),
     ]
 
@@ -148,7 +151,7 @@ def test_exports(con: duckdb.DuckDBPyConnection) -> None:
     assert export(table, "openrouter", MODEL) == {
         "model": MODEL,
         "provider": {
-            "order": ["fireworks", "together"],
+            "order": ["fireworks", "together", "sambanova"],
             "ignore": ["cerebras", "deepinfra", "groq", "nebius"],
             "allow_fallbacks": True,
         },
@@ -165,6 +168,10 @@ def test_exports(con: duckdb.DuckDBPyConnection) -> None:
             {
                 "model_name": MODEL,
                 "litellm_params": {"model": "together_ai/Qwen/Qwen3-Coder", "order": 2},
+            },
+            {
+                "model_name": MODEL,
+                "litellm_params": {"model": "sambanova/qwen3-coder", "order": 3},
             },
         ]
     }
