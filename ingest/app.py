@@ -86,33 +86,31 @@ def _otlp_error(status: int, message: str, encoding: str, headers: dict | None =
     return Response(body, status, headers=headers, media_type=JSON_MEDIA)
 
 
-def _trace_success(prepared: Prepared, encoding: str) -> Response:
+@dataclass(frozen=True, slots=True)
+class _Signal:
+    """How an OTLP signal's export answer is spelled."""
+
+    response: type[ExportTraceServiceResponse] | type[ExportLogsServiceResponse]
+    rejected_field: str  # protobuf field of partial_success
+    rejected_json: str  # its OTLP JSON name
+
+
+TRACES = _Signal(ExportTraceServiceResponse, "rejected_spans", "rejectedSpans")
+LOGS = _Signal(ExportLogsServiceResponse, "rejected_log_records", "rejectedLogRecords")
+
+
+def _export_success(prepared: Prepared, encoding: str, signal: _Signal) -> Response:
+    """200 with `partial_success` when some records were rejected, in the request's encoding."""
     if encoding == PROTOBUF:
-        answer = ExportTraceServiceResponse()
+        answer = signal.response()
         if prepared.rejected:
-            answer.partial_success.rejected_spans = prepared.rejected
+            setattr(answer.partial_success, signal.rejected_field, prepared.rejected)
             answer.partial_success.error_message = "; ".join(prepared.errors)
         return Response(answer.SerializeToString(), 200, media_type=PROTOBUF_MEDIA)
     payload: dict = {}
     if prepared.rejected:
         payload["partialSuccess"] = {
-            "rejectedSpans": str(prepared.rejected),
-            "errorMessage": "; ".join(prepared.errors),
-        }
-    return Response(orjson.dumps(payload), 200, media_type=JSON_MEDIA)
-
-
-def _logs_success(prepared: Prepared, encoding: str) -> Response:
-    if encoding == PROTOBUF:
-        answer = ExportLogsServiceResponse()
-        if prepared.rejected:
-            answer.partial_success.rejected_log_records = prepared.rejected
-            answer.partial_success.error_message = "; ".join(prepared.errors)
-        return Response(answer.SerializeToString(), 200, media_type=PROTOBUF_MEDIA)
-    payload: dict = {}
-    if prepared.rejected:
-        payload["partialSuccess"] = {
-            "rejectedLogRecords": str(prepared.rejected),
+            signal.rejected_json: str(prepared.rejected),
             "errorMessage": "; ".join(prepared.errors),
         }
     return Response(orjson.dumps(payload), 200, media_type=JSON_MEDIA)
@@ -195,7 +193,9 @@ def create_app(
             lambda body: prepare_traces(body, encoding, tenant=tenant),
             partial(_otlp_error, encoding=encoding),
         )
-        return outcome if isinstance(outcome, Response) else _trace_success(outcome, encoding)
+        return (
+            outcome if isinstance(outcome, Response) else _export_success(outcome, encoding, TRACES)
+        )
 
     @app.post("/v1/logs")
     async def export_logs(request: Request, tenant: Tenant) -> Response:
@@ -208,7 +208,9 @@ def create_app(
             lambda body: prepare_logs(body, encoding, tenant=tenant),
             partial(_otlp_error, encoding=encoding),
         )
-        return outcome if isinstance(outcome, Response) else _logs_success(outcome, encoding)
+        return (
+            outcome if isinstance(outcome, Response) else _export_success(outcome, encoding, LOGS)
+        )
 
     @app.post("/v1/requests")
     async def request_logs(request: Request, tenant: Tenant) -> Response:

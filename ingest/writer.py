@@ -30,6 +30,7 @@ from ingest.record import REQUEST_SCHEMA, TOOL_SPAN_SCHEMA
 from ingest.tool_quality import QUALITY_COLUMNS
 from warehouse.db import Warehouse
 from warehouse.schema import REQUESTS_COLUMN_NAMES
+from warehouse.transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -342,8 +343,7 @@ class BatchWriter:
         cursor.register("staged_tool_spans", tool_spans)
         merged = 0
         try:
-            cursor.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(cursor):
                 if may_merge:
                     inserted, merged = self._merge_and_insert(cursor, requests, since)
                 else:
@@ -352,10 +352,6 @@ class BatchWriter:
                     if tool_spans.num_rows:
                         cursor.execute(INSERT_TOOL_SPANS_SQL)
                     cursor.execute(RECOUNT_TOOL_CALLS_SQL, {"since": since})
-                cursor.execute("COMMIT")
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
         finally:
             cursor.unregister("staged_requests")
             cursor.unregister("staged_tool_spans")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import duckdb
 
 from warehouse.schema import REQUESTS_COLUMNS, TOOL_SPANS_TABLE_SQL, requests_ddl
+from warehouse.transactions import transaction
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
@@ -500,13 +501,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         name = migration.__name__
         if name in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             migration(con)
             con.execute("INSERT INTO _gatewatch_migrations (name) VALUES (?)", [name])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         applied.append(name)
     return applied

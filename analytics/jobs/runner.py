@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import duckdb
 
 from analytics.settings import AnalyticsSettings
+from warehouse.transactions import transaction
 
 Progress = Callable[[str], None]
 
@@ -153,14 +154,9 @@ def run_rebuild_job(
 ) -> JobResult:
     """Replace the whole of `job.table`, in one transaction."""
     started = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         deleted = _count(con.execute(f"DELETE FROM {job.table}"))
         written = _count(con.execute(job.insert_sql, _settings_params(job, settings)))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return JobResult(
         job=job.name,
         table=job.table,
@@ -176,8 +172,7 @@ def run_period_job(
 ) -> JobResult:
     """Rebuild the periods of `job.table` touched since its watermark, in one transaction."""
     started = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(job.touched_periods_sql, {"full": full, "job": job.name})
         periods = tuple(row[0] for row in con.execute(TOUCHED_PERIOD_LIST_SQL).fetchall())
         deleted = _count(con.execute(job.delete_periods_sql, {"full": full}))
@@ -192,10 +187,6 @@ def run_period_job(
             written = _count(con.execute(job.insert_sql, params))
         con.execute(SAVE_WATERMARK_SQL, {"job": job.name})
         con.execute(DROP_TOUCHED_PERIODS_SQL)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return JobResult(
         job=job.name,
         table=job.table,

@@ -277,40 +277,35 @@ def _headline(weeks: pl.DataFrame, tiers: pl.DataFrame, week: date, previous: da
     )
 
 
-def _movers(mix: pl.DataFrame) -> pl.DataFrame:
-    """The models whose share of requests and whose tool-call rate moved most."""
-    share = (
-        mix.with_columns((pl.col("share") - pl.col("last_share")).alias("change"))
-        .filter(pl.col("change") != 0)
-        .sort([pl.col("change").abs(), "model"], descending=[True, False])
-        .head(MOVERS)
-        .select(
-            pl.lit("share of requests").alias("what"),
-            pl.col("model").alias("name"),
-            pl.col("last_share").alias("last_week"),
-            pl.col("share").alias("this_week"),
-            "change",
-        )
-    )
-    rate = (
-        mix.filter(
-            (pl.col("requests") >= MOVER_MIN_REQUESTS)
-            & (pl.col("last_requests") >= MOVER_MIN_REQUESTS)
-        )
-        .with_columns((pl.col("tool_call_rate") - pl.col("last_tool_call_rate")).alias("change"))
+def _top_changes(mix: pl.DataFrame, what: str, last: str, this: str) -> pl.DataFrame:
+    """The models whose `this` column moved most from `last`, largest change first."""
+    return (
+        mix.with_columns((pl.col(this) - pl.col(last)).alias("change"))
         .drop_nulls("change")
         .filter(pl.col("change") != 0)
         .sort([pl.col("change").abs(), "model"], descending=[True, False])
         .head(MOVERS)
         .select(
-            pl.lit("tool-call rate").alias("what"),
+            pl.lit(what).alias("what"),
             pl.col("model").alias("name"),
-            pl.col("last_tool_call_rate").alias("last_week"),
-            pl.col("tool_call_rate").alias("this_week"),
+            pl.col(last).alias("last_week"),
+            pl.col(this).alias("this_week"),
             "change",
         )
     )
-    return pl.concat([share, rate])
+
+
+def _movers(mix: pl.DataFrame) -> pl.DataFrame:
+    """The models whose share of requests and whose tool-call rate moved most."""
+    busy = mix.filter(
+        (pl.col("requests") >= MOVER_MIN_REQUESTS) & (pl.col("last_requests") >= MOVER_MIN_REQUESTS)
+    )
+    return pl.concat(
+        [
+            _top_changes(mix, "share of requests", "last_share", "share"),
+            _top_changes(busy, "tool-call rate", "last_tool_call_rate", "tool_call_rate"),
+        ]
+    )
 
 
 def build_weekly_report(
