@@ -548,26 +548,32 @@ def config_group() -> None:
 )
 @click.pass_context
 def config_show(ctx: click.Context, builtin: bool, output_format: str) -> None:
-    """Show the mappings in effect: section, as received, mapped to, and where it comes from."""
+    """Show what is in effect: aliases, app mappings and tiers from the file, and every batch-job
+    setting (`origin` says whether the file or the default set it)."""
     import pyarrow as pa
 
     from gatewatch.output import write_table
-    from gatewatch.user_config import builtin_mappings
+    from gatewatch.user_config import analytics_values, builtin_mappings
 
     user = use_user_config(ctx)
     _say(f"config file: {user.path or 'none (built-in tables only)'}")
     rows = [
         (section, key, value, str(user.path))
         for section, table in (
-            ("providers", user.providers),
-            ("models", user.models),
-            ("apps", user.apps),
+            ("providers", sorted(user.providers.items())),
+            ("models", sorted(user.models.items())),
+            ("apps", sorted(user.apps.items())),
+            ("tiers", user.tiers),  # file order: the first matching pattern wins
         )
-        for key, value in sorted(table.items())
+        for key, value in table
+    ]
+    rows += [
+        ("analytics", name, value, str(user.path) if from_file else "default")
+        for name, value, from_file in analytics_values(user.analytics)
     ]
     if builtin:
         rows += [(section, key, value, "built-in") for section, key, value in builtin_mappings()]
-    names = ("section", "as_received", "mapped_to", "origin")
+    names = ("section", "key", "value", "origin")
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True)})
     write_table(table, output_format, sys.stdout)

@@ -143,3 +143,17 @@ def builtin_mappings() -> list[tuple[str, str, str]]:
     return [("providers", k, v) for k, v in sorted(BUILTIN_PROVIDER_ALIASES.items())] + [
         ("models", k, v) for k, v in sorted(BUILTIN_MODEL_ALIASES.items())
     ]
+
+
+def analytics_values(settings: AnalyticsSettings) -> list[tuple[str, str, bool]]:
+    """(name, value, differs from the default) of every numeric batch-job setting."""
+    defaults = AnalyticsSettings()
+    return [
+        (
+            f.name,
+            str(getattr(settings, f.name)),
+            getattr(settings, f.name) != getattr(defaults, f.name),
+        )
+        for f in dataclasses.fields(AnalyticsSettings)
+        if f.name != "tier_rules"  # listed as the [tiers] section
+    ]

@@ -16,6 +16,10 @@ ALIASES = """
 "prod-chat" = "openai/gpt-4.1"
 [apps]
 "billing-svc-prod" = "billing"
+[tiers]
+"acme/*" = "frontier"
+[analytics]
+sla_target = 0.995
 """
 
 
@@ -43,12 +47,16 @@ def test_ingest_applies_the_alias_file_and_config_show_lists_it(tmp_path: Path) 
     assert orjson.loads(rows) == {"provider": "acme", "model": "openai/gpt-4.1", "app": "billing"}
 
     shown = run_cli("--config", str(config), "config", "show", "--format", "csv", db=db).stdout
-    assert shown.splitlines() == [
-        "section,as_received,mapped_to,origin",
+    lines = shown.splitlines()
+    assert lines[:4] == [
+        "section,key,value,origin",
         f"providers,Acme Gateway,acme,{config}",
         f"models,prod-chat,openai/gpt-4.1,{config}",
         f"apps,billing-svc-prod,billing,{config}",
     ]
+    assert f"tiers,acme/*,frontier,{config}" in lines
+    assert f"analytics,sla_target,0.995,{config}" in lines
+    assert "analytics,divergence_alpha,0.01,default" in lines
     builtin = run_cli("config", "show", "--builtin", "--format", "csv", db=db).stdout
     assert "providers,aws.bedrock,amazon-bedrock,built-in" in builtin.splitlines()
 
