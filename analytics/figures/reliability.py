@@ -1,8 +1,9 @@
 """Uptime charts: uptime per provider with its incidents, and the error budget spent.
 
-Incidents are drawn twice: a shaded band over their span (visible at any zoom, no hover
-in Plotly shapes) and a marker at their start, at their worst 5-minute uptime, that carries
-the hover text.
+Incidents are drawn twice: a shaded band over their span (Plotly shapes have no hover) and
+a marker at their start, pinned on the 100% line, that carries the hover text (with the worst
+5-minute uptime). Markers at the worst uptime would stretch the axis to 0% whenever a single
+bucket failed, flattening every line of a long range against the top.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from analytics.figures.base import COLORWAY, rate_over_time
 from analytics.figures.category_axis import category_figure
 
 INCIDENT_BAND_OPACITY = 0.18
+INCIDENT_MARKER_UPTIME = 1.0
 INCIDENT_MARKER = {"symbol": "triangle-down", "size": 11, "line": {"width": 1, "color": "white"}}
 NEUTRAL = "#6b7280"
 OVER_BUDGET = "#dc2626"
@@ -65,7 +67,7 @@ def uptime_with_incidents(
         fig.add_trace(
             go.Scatter(
                 x=[row["started_at"] for row in rows],
-                y=[row["worst_uptime"] for row in rows],
+                y=[INCIDENT_MARKER_UPTIME] * len(rows),
                 name="incident",
                 mode="markers",
                 marker={
@@ -74,6 +76,7 @@ def uptime_with_incidents(
                 },
                 text=[_incident_text(row) for row in rows],
                 hovertemplate="%{text}<extra></extra>",
+                cliponaxis=False,
             )
         )
     return fig
@@ -81,20 +84,24 @@ def uptime_with_incidents(
 
 def error_budget_bars(sla: pl.DataFrame, *, title: str) -> go.Figure:
     """Share of the error budget spent per provider (`provider`, `budget_used`, 1 = all of
-    it), red when overspent; providers without a budget (no eligible traffic) get no bar."""
-    fig = category_figure(title, "percent")
+    it) as horizontal bars, red when overspent; providers without a budget (no eligible
+    traffic) get no bar."""
+    fig = category_figure(title, "percent", horizontal=True)
     rows = sla.filter(pl.col("budget_used").is_not_null()).sort("provider").to_dicts()
     fig.add_trace(
         go.Bar(
-            x=[row["provider"] for row in rows],
-            y=[row["budget_used"] for row in rows],
+            y=[row["provider"] for row in rows],
+            x=[row["budget_used"] for row in rows],
+            orientation="h",
             marker_color=[OVER_BUDGET if row["budget_used"] > 1 else WITHIN_BUDGET for row in rows],
             text=[f"{row['budget_used']:.0%}" for row in rows],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{x}: %{y:.1%} of the error budget<extra></extra>",
+            hovertemplate="%{y}: %{x:.1%} of the error budget<extra></extra>",
             showlegend=False,
         )
     )
-    fig.add_hline(y=1, line={"color": NEUTRAL, "dash": "dash", "width": 1})
+    fig.add_vline(x=1, line={"color": NEUTRAL, "dash": "dash", "width": 1})
+    # Room on the right for the text of the longest bar.
+    fig.update_layout(margin={"r": 48})
     return fig

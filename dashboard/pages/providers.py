@@ -49,24 +49,19 @@ DIVERGENT_TABLE_ID = "divergent-table"
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
-            html.Div(
-                [
-                    html.H1("Same model across providers"),
-                    html.Div(
-                        [
-                            html.Label("Model", htmlFor=MODEL_PICKER_ID, className="filter-label"),
-                            dcc.Dropdown(id=MODEL_PICKER_ID, clearable=False),
-                        ],
-                        className="filter page-picker",
-                    ),
-                ],
-                className="page-header",
-            ),
+            html.Div([html.H1("Same model across providers")], className="page-header"),
             html.P(
                 "ISO weeks overlapping the date range, pooled; each provider against all "
                 "other providers of the model (its peers). Cells need enough ok answers on "
                 "both sides to be tested. The app filter does not apply on this page.",
                 className="page-note",
+            ),
+            html.Div(
+                [
+                    html.Label("Model", htmlFor=MODEL_PICKER_ID, className="filter-label"),
+                    dcc.Dropdown(id=MODEL_PICKER_ID, clearable=False, className="page-picker"),
+                ],
+                className="picker-row",
             ),
             no_data_message(NO_DATA_ID),
             html.Div(

@@ -86,7 +86,7 @@ def layout(**_query: str) -> html.Div:
                                 className="panel",
                             ),
                         ],
-                        className="chart-grid",
+                        className="chart-grid chart-grid-1-2",
                     ),
                     html.Div(
                         [html.H2("Incidents, newest first"), html.Div(id=INCIDENTS_PANEL_ID)],
@@ -102,14 +102,13 @@ def layout(**_query: str) -> html.Div:
 SLA_COLUMNS = (
     Column("Provider", lambda r: r["provider"]),
     Column("Eligible", lambda r: format_count(r["eligible_requests"]), numeric=True),
-    Column("Provider errors", lambda r: format_count(r["provider_errors"]), numeric=True),
+    Column("Errors", lambda r: format_count(r["provider_errors"]), numeric=True),
     Column("Uptime", lambda r: format_percent(r["uptime"]), numeric=True),
-    Column("Target", lambda r: format_percent(r["sla_target"]), numeric=True),
     Column(
         "Attained",
         lambda r: "—" if r["attained"] is None else ("yes" if r["attained"] else "no"),
     ),
-    Column("Error budget", lambda r: format_number(r["error_budget_requests"], 1), numeric=True),
+    Column("Budget", lambda r: format_number(r["error_budget_requests"], 1), numeric=True),
     Column("Budget used", lambda r: format_percent(r["budget_used"]), numeric=True),
     Column("Remaining", lambda r: format_number(r["budget_remaining"], 1), numeric=True),
 )
