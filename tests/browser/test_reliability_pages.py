@@ -81,6 +81,13 @@ def test_uptime_page_shows_sla_incidents_and_the_chart(page: Page, planted_url: 
     )
     assert traces[-1] == "incident" and len(traces) == 7
     expect(page.locator("#uptime-step-note")).to_contain_text("hourly")
+    links = page.locator(".navbar .nav-link").all_inner_texts()
+    assert links[:4] == [
+        "Overview",
+        "Uptime & incidents",
+        "Same model across providers",
+        "Routing pools",
+    ]
 
 
 def test_uptime_page_follows_the_provider_filter(page: Page, planted_url: str) -> None:
