@@ -13,3 +13,12 @@ from analytics.figures.base import (
 )
 
 __all__ = ["COLORWAY", "TEMPLATE", "YFormat", "rate_over_time", "volume_over_time"]
+from analytics.figures.divergence import finish_mix_bars, provider_comparison_bars
+from analytics.figures.reliability import error_budget_bars, uptime_with_incidents
+
+__all__ += [
+    "error_budget_bars",
+    "finish_mix_bars",
+    "provider_comparison_bars",
+    "uptime_with_incidents",
+]
