@@ -46,16 +46,16 @@ TEMPLATE = go.layout.Template(
 OVERALL_LINE = {"color": "#111827", "width": 3}
 GROUP_LINE = {"width": 1.5}
 
-_Y_AXIS_FORMATS: dict[str, dict[str, str]] = {
+VALUE_FORMATS: dict[str, dict[str, str]] = {
     "percent": {"tickformat": ".0%", "hoverformat": ".1%"},
     "count": {"tickformat": "~s", "hoverformat": ",d"},
     "ms": {"tickformat": ",.0f", "hoverformat": ",.0f", "ticksuffix": " ms"},
 }
 
 
-def _base_figure(title: str, y_format: YFormat, y_from_zero: bool = True) -> go.Figure:
+def base_figure(title: str, y_format: YFormat, y_from_zero: bool = True) -> go.Figure:
     fig = go.Figure(layout={"template": TEMPLATE, "title": {"text": title}})
-    fig.update_yaxes(**_Y_AXIS_FORMATS[y_format], rangemode="tozero" if y_from_zero else "normal")
+    fig.update_yaxes(**VALUE_FORMATS[y_format], rangemode="tozero" if y_from_zero else "normal")
     # Day-level time axes: no second tick row for the year, which would crowd the legend.
     fig.update_xaxes(tickformat="%b %-d", hoverformat="%a %Y-%m-%d")
     return fig
@@ -86,7 +86,7 @@ def rate_over_time(
     `overall`, with the same `x`/`y` columns, adds a highlighted line for the whole selection.
     `y_from_zero=False` zooms the y axis onto the data (e.g. uptime near 100%).
     """
-    fig = _base_figure(title, y_format, y_from_zero)
+    fig = base_figure(title, y_format, y_from_zero)
     for name, part in _groups(df.sort(x), color):
         fig.add_trace(
             go.Scatter(
@@ -125,7 +125,7 @@ def volume_over_time(
     y_format: YFormat = "count",
 ) -> go.Figure:
     """Bars per `x`, stacked by `color` group."""
-    fig = _base_figure(title, y_format)
+    fig = base_figure(title, y_format)
     for name, part in _groups(df.sort(x), color):
         fig.add_trace(
             go.Bar(x=part[x].to_list(), y=part[y].to_list(), name=name, showlegend=bool(name))
