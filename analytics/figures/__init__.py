@@ -15,6 +15,7 @@ from analytics.figures.mix import requests_by_model, roles_by_model, tier_share_
 from analytics.figures.traffic import (
     hour_weekday_heatmap,
     hourly_requests_with_windows,
+    latency_over_time,
     peak_to_mean_by_day,
     rate_vs_load,
     speed_over_time,
@@ -25,6 +26,7 @@ __all__ += ["requests_by_model", "roles_by_model", "tier_share_over_time"]
 __all__ += [
     "hour_weekday_heatmap",
     "hourly_requests_with_windows",
+    "latency_over_time",
     "peak_to_mean_by_day",
     "rate_vs_load",
     "speed_over_time",

@@ -59,7 +59,8 @@ def tier_share_over_time(df: pl.DataFrame, *, x: str, y: str, title: str) -> go.
                 marker={"color": colors[tier]},
             )
         )
-    fig.update_layout(barmode="stack", bargap=0.1)
+    # Stacked bars list their legend bottom-up by default; keep the tier order instead.
+    fig.update_layout(barmode="stack", bargap=0.1, legend={"traceorder": "normal"})
     fig.update_yaxes(range=[0, 1])
     return fig
 
@@ -73,6 +74,7 @@ def _horizontal_bars(title: str, row_labels: list[str]) -> go.Figure:
         hovermode="y unified",
         height=max(320, 140 + 28 * len(row_labels)),
         margin={"l": 200},
+        legend={"traceorder": "normal"},
     )
     fig.update_xaxes(tickformat="~s", hoverformat=",d", showgrid=True, gridcolor="#e5e7eb")
     fig.update_yaxes(categoryorder="array", categoryarray=row_labels[::-1], automargin=True)

@@ -13,7 +13,7 @@ from analytics.figures.base import COLORWAY, TEMPLATE, _base_figure, rate_over_t
 
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 HOURS: tuple[str, ...] = tuple(f"{hour:02d}:00" for hour in range(24))
-WINDOW_SHADE = "rgba(234, 88, 12, 0.14)"
+WINDOW_SHADE = "rgba(234, 88, 12, 0.22)"
 
 
 def hour_weekday_heatmap(df: pl.DataFrame, *, z: str, title: str) -> go.Figure:
@@ -33,7 +33,9 @@ def hour_weekday_heatmap(df: pl.DataFrame, *, z: str, title: str) -> go.Figure:
         )
     )
     fig.update_layout(hovermode="closest")
-    fig.update_xaxes(title_text="hour (UTC)", tickvals=list(HOURS[::3]), showgrid=False)
+    fig.update_xaxes(
+        title_text="hour (UTC)", tickvals=list(HOURS[::3]), showgrid=False, automargin=True
+    )
     fig.update_yaxes(autorange="reversed", showgrid=False)
     return fig
 
@@ -76,8 +78,10 @@ def hourly_requests_with_windows(
     )
     if hourly.is_empty() or windows.is_empty():
         return fig
-    first = hourly[x].min()
-    spans = batch_window_spans(windows, first, hourly[x].max() + timedelta(hours=1))
+    first, end = hourly[x].min(), hourly[x].max() + timedelta(hours=1)
+    # Fixed: the legend marker below must not widen the axis.
+    fig.update_xaxes(range=[first, end])
+    spans = batch_window_spans(windows, first, end)
     fig.update_layout(
         shapes=[
             {
@@ -129,33 +133,56 @@ def peak_to_mean_by_day(df: pl.DataFrame, *, x: str, title: str) -> go.Figure:
 
 
 def rate_vs_load(df: pl.DataFrame, *, y: str, title: str) -> go.Figure:
-    """One line per `provider`: `y` against `mean_load_ratio` (log axis), a point per decile."""
+    """One line per `provider`: `y` per load decile (1 = its quietest hours, 10 = busiest)."""
     fig = go.Figure(layout={"template": TEMPLATE, "title": {"text": title}})
     for provider in sorted(df["provider"].unique().to_list()):
         part = df.filter(pl.col("provider") == provider).sort("load_decile")
         fig.add_trace(
             go.Scatter(
-                x=part["mean_load_ratio"].to_list(),
+                x=part["load_decile"].to_list(),
                 y=part[y].to_list(),
-                customdata=part.select("load_decile", "requests").rows(),
+                customdata=part.select("mean_load_ratio", "requests").rows(),
                 name=provider,
                 mode="lines+markers",
                 marker={"size": 5},
                 line={"width": 1.5},
-                hovertemplate=f"{provider}: %{{y:.2%}} at %{{x:.2f}}× the median hour "
-                "(decile %{customdata[0]}, %{customdata[1]:,} requests)<extra></extra>",
+                hovertemplate=f"{provider}: %{{y:.2%}} (hours at %{{customdata[0]:.2f}}× the "
+                "median hour, %{customdata[1]:,} requests)<extra></extra>",
             )
         )
     fig.update_layout(hovermode="closest")
-    fig.update_xaxes(type="log", title_text="hourly load, × the provider's median hour")
+    fig.update_xaxes(
+        title_text="load decile of the provider's hours (1 = quietest, 10 = busiest)",
+        tickmode="linear",
+        tick0=1,
+        dtick=1,
+        automargin=True,
+    )
     fig.update_yaxes(tickformat=".1%", rangemode="tozero")
+    _legend_beside(fig)
+    return fig
+
+
+def _legend_beside(fig: go.Figure) -> None:
+    """Legend to the right of the plot: many long series names would squeeze it from below."""
+    fig.update_layout(legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"})
+    fig.update_yaxes(automargin=True)
+
+
+def latency_over_time(
+    df: pl.DataFrame, *, x: str, y: str, color: str | None = None, title: str
+) -> go.Figure:
+    """Latency percentiles (ms) over time, one line per `color` group, gaps where NULL."""
+    fig = rate_over_time(df, x=x, y=y, color=color, title=title, y_format="ms")
+    _legend_beside(fig)
     return fig
 
 
 def speed_over_time(
     df: pl.DataFrame, *, x: str, y: str, color: str | None = None, title: str
 ) -> go.Figure:
-    """Output tokens per second over time, one line per `color` group."""
+    """Output tokens per second over time, one line per `color` group, gaps where NULL."""
     fig = rate_over_time(df, x=x, y=y, color=color, title=title, y_format="count")
     fig.update_yaxes(tickformat=",.0f", hoverformat=",.1f", ticksuffix=" tok/s")
+    _legend_beside(fig)
     return fig
