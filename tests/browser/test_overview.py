@@ -54,7 +54,7 @@ def test_overview_shows_kpis_and_every_chart(page: Page, dashboard_url: str) -> 
     for graph_id in ("chart-tool-call-rate", "chart-reasoning-share", "chart-uptime"):
         assert page.locator(f"#{graph_id} .scatterlayer .trace path.js-line").count() > 0
     expect(page.locator("#overview-no-data")).to_be_hidden()
-    expect(page.locator(".navbar .nav-link")).to_have_text(["Overview"])
+    expect(page.locator(".navbar .nav-link").first).to_have_text("Overview")
 
 
 def test_provider_filter_changes_kpis_and_charts(page: Page, dashboard_url: str) -> None:
