@@ -64,7 +64,7 @@ def batch_window_spans(
 def hourly_requests_with_windows(
     hourly: pl.DataFrame, windows: pl.DataFrame, *, x: str, y: str, title: str
 ) -> go.Figure:
-    """Requests per hour as a line; the hours of the batch windows shaded on every day."""
+    """Requests per hour as a step line; the hours of the batch windows shaded on every day."""
     fig = _base_figure(title, "count")
     fig.update_xaxes(hoverformat="%a %Y-%m-%d %H:00 UTC")
     fig.add_trace(
@@ -73,7 +73,8 @@ def hourly_requests_with_windows(
             y=hourly[y].to_list(),
             name="requests",
             mode="lines",
-            line={"width": 1.2, "color": COLORWAY[0]},
+            # Steps: each hour's count holds over its hour, so the peaks line up with the shading.
+            line={"width": 1.2, "color": COLORWAY[0], "shape": "hv"},
         )
     )
     if hourly.is_empty() or windows.is_empty():
@@ -116,7 +117,7 @@ def hourly_requests_with_windows(
 def peak_to_mean_by_day(df: pl.DataFrame, *, x: str, title: str) -> go.Figure:
     """Bars of `peak_to_mean` per day; the hover names the peak hour (UTC)."""
     fig = _base_figure(title, "count")
-    fig.update_yaxes(tickformat=".0f", hoverformat=".1f", ticksuffix="×")
+    fig.update_yaxes(tickformat=".1~f", hoverformat=".1f", ticksuffix="×")
     fig.add_trace(
         go.Bar(
             x=df[x].to_list(),

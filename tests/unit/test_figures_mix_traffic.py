@@ -134,6 +134,7 @@ def test_hourly_requests_shade_the_batch_windows() -> None:
     )
     assert [trace.name for trace in fig.data] == ["requests", "batch window"]
     assert list(fig.data[0].y) == list(range(48))
+    assert fig.data[0].line.shape == "hv"
     assert [(shape.x0, shape.x1) for shape in fig.layout.shapes] == [
         (datetime(2026, 3, 2, 1), datetime(2026, 3, 2, 3)),
         (datetime(2026, 3, 3, 1), datetime(2026, 3, 3, 3)),
@@ -160,7 +161,7 @@ def test_peak_to_mean_bars_carry_the_peak_hour() -> None:
     (trace,) = fig.data
     assert list(trace.y) == [4.5, 12.0]
     assert [list(row) for row in trace.customdata] == [[14, 90], [2, 300]]
-    assert fig.layout.yaxis.ticksuffix == "×"
+    assert (fig.layout.yaxis.ticksuffix, fig.layout.yaxis.tickformat) == ("×", ".1~f")
 
 
 def test_rate_vs_load_draws_one_line_per_provider_over_deciles() -> None:
