@@ -97,6 +97,17 @@ def chart(graph_id: str) -> html.Div:
     return html.Div(dcc.Graph(id=graph_id, config=GRAPH_CONFIG), className="chart-card")
 
 
+def table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> html.Table:
+    """A plain data table: one header row, then one row per item of `rows`."""
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(header) for header in headers])),
+            html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
+        ],
+        className="data-table",
+    )
+
+
 def no_data_message(message_id: str) -> html.Div:
     return html.Div(
         [
