@@ -7,7 +7,8 @@ no deserializer, so nothing is decoded and encoded again), are prepared like an
 acknowledged export survives a crash. Status codes: INVALID_ARGUMENT for data that cannot be
 decoded (never retried), UNAUTHENTICATED without a known bearer token, UNAVAILABLE with a
 RetryInfo when the writer is saturated or a commit failed (retried), RESOURCE_EXHAUSTED for a
-message over the size limit (gRPC's own check, made before any handler runs).
+message over the size limit (gRPC's own check, made before any handler runs, so it is not
+counted in /metrics).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 4  # the writer serializes commits; more threads would only wait longer
 EXPORT_METHOD = "Export"
-# Rich error details, read by gRPC clients in general (grpc/grpc doc/statuscode.md, "richer
-# error model") ...
+# Rich error details: a google.rpc.Status repeating the call's code and message, as gRPC's
+# own helpers write and read it (grpc/grpc src/python/grpcio_status/grpc_status/rpc_status.py) ...
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 # ... and the RetryInfo alone, the key opentelemetry-python's OTLP exporter reads
 # (opentelemetry-exporter-otlp-proto-grpc, opentelemetry/exporter/otlp/proto/grpc/exporter.py).

@@ -213,7 +213,7 @@ def test_a_stopped_writer_answers_unavailable_with_a_retry_delay(
     assert RetryInfo.FromString(trailers[RETRY_INFO_KEY]).retry_delay.seconds == 7
     status = Status.FromString(trailers[STATUS_DETAILS_KEY])
     retry = RetryInfo()
-    assert status.code == grpc.StatusCode.UNAVAILABLE.value[0]
+    assert (status.code, status.message) == (grpc.StatusCode.UNAVAILABLE.value[0], error.details())
     assert status.details[0].Unpack(retry) and retry.retry_delay.seconds == 7
 
 
