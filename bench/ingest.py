@@ -138,6 +138,8 @@ def start_server(workdir: Path, timeout: float = 120.0) -> Server:
                 "127.0.0.1",
                 "--ingest-port",
                 str(ingest_port),
+                "--grpc-port",
+                "0",  # the bench measures OTLP/HTTP; leave 4317 to others
                 "--dashboard-port",
                 str(dashboard_port),
                 "--jobs-every",

@@ -127,6 +127,13 @@ def listen_options(func):  # type: ignore[no-untyped-def]
         help="Port of the dashboard.",
     )(func)
     func = click.option(
+        "--grpc-port",
+        type=int,
+        default=lambda: config.env_int(config.GATEWATCH_GRPC_PORT, config.DEFAULT_GRPC_PORT),
+        show_default=f"{config.DEFAULT_GRPC_PORT} or env {config.GATEWATCH_GRPC_PORT}",
+        help="Port of the OTLP/gRPC receiver; 0 turns it off.",
+    )(func)
+    func = click.option(
         "--ingest-port",
         type=int,
         default=lambda: config.env_int(config.GATEWATCH_INGEST_PORT, config.DEFAULT_INGEST_PORT),
@@ -153,18 +160,21 @@ def serve(
     db: str | None,
     host: str,
     ingest_port: int,
+    grpc_port: int,
     dashboard_port: int,
     jobs_every: str,
 ) -> None:
     """Run ingest API, batch jobs and dashboard; own the database."""
     user = use_user_config(ctx)
-    _serve(resolve_db(ctx, db), host, ingest_port, dashboard_port, jobs_every, user.analytics)
+    db = resolve_db(ctx, db)
+    _serve(db, host, ingest_port, grpc_port, dashboard_port, jobs_every, user.analytics)
 
 
 def _serve(
     db: str,
     host: str,
     ingest_port: int,
+    grpc_port: int,
     dashboard_port: int,
     jobs_every: str,
     analytics: AnalyticsSettings,
@@ -189,6 +199,7 @@ def _serve(
         reports_dir=Path(reports_dir),
         host=host,
         ingest_port=ingest_port,
+        grpc_port=grpc_port,
         dashboard_port=dashboard_port,
         jobs_every_seconds=every,
         max_body_bytes=config.env_int(config.GATEWATCH_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
@@ -424,6 +435,7 @@ def demo(
     days: int,
     host: str,
     ingest_port: int,
+    grpc_port: int,
     dashboard_port: int,
     no_serve: bool,
 ) -> None:
@@ -446,7 +458,15 @@ def demo(
     run_jobs_locally(db, full=True, settings=user.analytics)
     _say(f"demo database ready in {time.monotonic() - started:.1f}s")
     if not no_serve:
-        _serve(db, host, ingest_port, dashboard_port, config.DEFAULT_JOBS_EVERY, user.analytics)
+        _serve(
+            db,
+            host,
+            ingest_port,
+            grpc_port,
+            dashboard_port,
+            config.DEFAULT_JOBS_EVERY,
+            user.analytics,
+        )
 
 
 @cli.group()

@@ -14,6 +14,9 @@ GATEWATCH_DB = "GATEWATCH_DB"
 GATEWATCH_INGEST_PORT = "GATEWATCH_INGEST_PORT"
 """Port of the ingest API (OTLP/HTTP + request logs), default 4318."""
 
+GATEWATCH_GRPC_PORT = "GATEWATCH_GRPC_PORT"
+"""Port of the OTLP/gRPC receiver (traces and logs), default 4317; 0 turns it off."""
+
 GATEWATCH_DASHBOARD_PORT = "GATEWATCH_DASHBOARD_PORT"
 """Port of the dashboard, default 8050."""
 
@@ -52,6 +55,7 @@ DEFAULT_DB = "gatewatch.duckdb"
 DEFAULT_CONFIG = "gatewatch.toml"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_INGEST_PORT = 4318
+DEFAULT_GRPC_PORT = 4317
 DEFAULT_DASHBOARD_PORT = 8050
 DEFAULT_JOBS_EVERY = "5m"
 

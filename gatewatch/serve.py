@@ -22,12 +22,14 @@ from gatewatch.weekly_reports import WeeklyReportSchedule
 from ingest.app import IngestSettings
 from ingest.app import create_app as create_ingest_app
 from ingest.auth import parse_tokens
+from ingest.grpc_server import GrpcReceiver, start_grpc_receiver
 from ingest.limits import (
     DEFAULT_MAX_ATTRIBUTES,
     DEFAULT_MAX_VALUE_CHARS,
     DEFAULT_MAX_VALUE_DEPTH,
     ValueLimits,
 )
+from ingest.metrics import IngestMetrics
 from ingest.writer import BatchWriter
 from warehouse.db import Warehouse
 from warehouse.ownership import new_admin_token, publish_owner, withdraw_owner
@@ -41,6 +43,7 @@ class ServeOptions:
     host: str
     ingest_port: int
     dashboard_port: int
+    grpc_port: int  # OTLP/gRPC; 0 = off
     jobs_every_seconds: float
     max_body_bytes: int
     reports_dir: Path  # where the weekly report is written every Monday
@@ -52,6 +55,19 @@ def _start_dashboard(warehouse: Warehouse, host: str, port: int) -> BaseWSGIServ
     server = make_server(host, port, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, name="gatewatch-dashboard", daemon=True).start()
     return server
+
+
+def _start_grpc(
+    writer: BatchWriter, settings: IngestSettings, metrics: IngestMetrics, options: ServeOptions
+) -> GrpcReceiver | None:
+    if not options.grpc_port:
+        return None
+    try:
+        return start_grpc_receiver(
+            writer, settings, metrics, host=options.host, port=options.grpc_port
+        )
+    except RuntimeError as e:  # gRPC's way of saying the port cannot be bound
+        raise GatewatchError(f"OTLP/gRPC port {options.host}:{options.grpc_port}: {e}") from e
 
 
 def ingest_settings(max_body_bytes: int) -> IngestSettings:
@@ -86,10 +102,12 @@ def serve(
     token = new_admin_token()
     admin_url = f"http://{options.host}:{options.ingest_port}"
 
+    metrics = IngestMetrics(writer)  # one /metrics for both transports
     app = create_ingest_app(
         writer,
         settings,
         health=lambda: {"db": warehouse.path, "stored_rows": writer.stats.stored_rows},
+        metrics=metrics,
     )
     app.include_router(admin_router(token, warehouse, writer, jobs))
     dashboard = _start_dashboard(warehouse, options.host, options.dashboard_port)
@@ -104,10 +122,13 @@ def serve(
     server = uvicorn.Server(config)
     # Bind before announcing ownership, so a client that finds the owner file can connect.
     ingest_socket = config.bind_socket()
+    grpc_receiver = _start_grpc(writer, settings, metrics, options)
     jobs.start_schedule(options.jobs_every_seconds)
     publish_owner(options.db, admin_url, token)
     auth = "bearer token required" if settings.tokens else "off"
     say(f"ingest     http://{options.host}:{options.ingest_port}  (OTLP/HTTP, /v1/requests)")
+    if grpc_receiver is not None:
+        say(f"ingest     grpc://{options.host}:{grpc_receiver.port}  (OTLP/gRPC)")
     say(f"auth       {auth} (/healthz and /metrics are open)")
     say(f"dashboard  http://{options.host}:{options.dashboard_port}")
     say(f"database   {options.db} (read-only snapshot: {options.db}.snapshot)")
@@ -118,6 +139,8 @@ def serve(
         withdraw_owner(options.db)
         jobs.stop()
         dashboard.shutdown()
+        if grpc_receiver is not None:
+            grpc_receiver.stop()  # running exports finish their commits first
         writer.stop()
         warehouse.connection.execute("CHECKPOINT")
         warehouse.close()

@@ -87,7 +87,7 @@ def _otlp_error(status: int, message: str, encoding: str, headers: dict | None =
 
 
 @dataclass(frozen=True, slots=True)
-class _Signal:
+class ExportSignal:
     """How an OTLP signal's export answer is spelled."""
 
     response: type[ExportTraceServiceResponse] | type[ExportLogsServiceResponse]
@@ -95,17 +95,26 @@ class _Signal:
     rejected_json: str  # its OTLP JSON name
 
 
-TRACES = _Signal(ExportTraceServiceResponse, "rejected_spans", "rejectedSpans")
-LOGS = _Signal(ExportLogsServiceResponse, "rejected_log_records", "rejectedLogRecords")
+TRACES = ExportSignal(ExportTraceServiceResponse, "rejected_spans", "rejectedSpans")
+LOGS = ExportSignal(ExportLogsServiceResponse, "rejected_log_records", "rejectedLogRecords")
 
 
-def _export_success(prepared: Prepared, encoding: str, signal: _Signal) -> Response:
+def export_response(
+    prepared: Prepared, signal: ExportSignal
+) -> ExportTraceServiceResponse | ExportLogsServiceResponse:
+    """The Export*ServiceResponse, with `partial_success` set only when records were rejected
+    (OTLP/HTTP and OTLP/gRPC answer alike)."""
+    answer = signal.response()
+    if prepared.rejected:
+        setattr(answer.partial_success, signal.rejected_field, prepared.rejected)
+        answer.partial_success.error_message = "; ".join(prepared.errors)
+    return answer
+
+
+def _export_success(prepared: Prepared, encoding: str, signal: ExportSignal) -> Response:
     """200 with `partial_success` when some records were rejected, in the request's encoding."""
     if encoding == PROTOBUF:
-        answer = signal.response()
-        if prepared.rejected:
-            setattr(answer.partial_success, signal.rejected_field, prepared.rejected)
-            answer.partial_success.error_message = "; ".join(prepared.errors)
+        answer = export_response(prepared, signal)
         return Response(answer.SerializeToString(), 200, media_type=PROTOBUF_MEDIA)
     payload: dict = {}
     if prepared.rejected:
@@ -121,11 +130,12 @@ def create_app(
     settings: IngestSettings | None = None,
     *,
     health: Callable[[], dict] | None = None,
+    metrics: IngestMetrics | None = None,  # given when another receiver shares /metrics
 ) -> FastAPI:
     settings = settings or IngestSettings()
     app = FastAPI(title="gatewatch ingest", docs_url=None, redoc_url=None)
     app.state.ingest_tokens = settings.tokens  # read by the Tenant dependency
-    metrics = IngestMetrics(writer)
+    metrics = metrics or IngestMetrics(writer)
     retry_headers = {"Retry-After": str(settings.retry_after_seconds)}
 
     def refuse(request: Request, reason: str, answer: Response) -> Response:

@@ -37,6 +37,7 @@ class Served:
     db: Path
     ingest_url: str
     dashboard_url: str
+    grpc_endpoint: str  # OTLP/gRPC, as an exporter's `endpoint`
     process: subprocess.Popen[bytes]
 
     def stop(self) -> None:
@@ -54,7 +55,7 @@ class Served:
 
 
 def start_serve(db: Path, *, jobs_every: str = "1h", timeout: float = 60.0) -> Served:
-    ingest_port, dashboard_port = free_port(), free_port()
+    ingest_port, grpc_port, dashboard_port = free_port(), free_port(), free_port()
     log = open(db.parent / f"serve-{ingest_port}.log", "wb")  # noqa: SIM115 - lives with process
     process = subprocess.Popen(
         [
@@ -66,6 +67,8 @@ def start_serve(db: Path, *, jobs_every: str = "1h", timeout: float = 60.0) -> S
             "serve",
             "--ingest-port",
             str(ingest_port),
+            "--grpc-port",
+            str(grpc_port),
             "--dashboard-port",
             str(dashboard_port),
             "--jobs-every",
@@ -76,7 +79,11 @@ def start_serve(db: Path, *, jobs_every: str = "1h", timeout: float = 60.0) -> S
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     served = Served(
-        db, f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{dashboard_port}", process
+        db,
+        f"http://127.0.0.1:{ingest_port}",
+        f"http://127.0.0.1:{dashboard_port}",
+        f"http://127.0.0.1:{grpc_port}",
+        process,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
