@@ -161,6 +161,9 @@ UPDATE requests SET
 FROM merged m
 WHERE requests.request_id = m.request_id
   AND requests.trace_id = m.trace_id AND requests.span_id = m.span_id
+  -- only rows the fold saw: a row outside its window was not folded in, so it must not be
+  -- overwritten by the fold of the others (the event then counts as a duplicate)
+  AND requests.started_at >= $since - INTERVAL 1 DAY
 """
 
 INSERT_MERGED_SQL = """
@@ -378,7 +381,7 @@ class BatchWriter:
         cursor.register("merged", merged)
         try:
             deleted = _row_count(cursor, DELETE_SUPERSEDED_SQL, params)
-            _row_count(cursor, UPDATE_MERGED_SQL)
+            _row_count(cursor, UPDATE_MERGED_SQL, {"since": params["since"]})
             added = _row_count(cursor, INSERT_MERGED_SQL) - deleted
             inserted = _row_count(cursor, INSERT_UNMERGED_REQUESTS_SQL)
         finally:

@@ -4,7 +4,7 @@ the merge of event records into their span's row (real DuckDB), and the /v1/logs
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -737,3 +737,15 @@ def test_example_files_map_to_their_rows(name: str) -> None:
     got = [tuple(r[c] for c in columns) for r in prepared.table.to_pylist()]
     assert got == EXAMPLE_ROWS[name]
     assert sorted(p.name for p in EXAMPLES.glob("*.json")) == sorted(EXAMPLE_ROWS)
+
+
+def test_an_event_logged_days_after_its_span_never_overwrites_the_spans_row(
+    writer: BatchWriter, warehouse: Warehouse
+) -> None:
+    # Outside the merge window the span row is not folded with the event: it must stay as it
+    # was (the event, under the same request id, is a duplicate), never be replaced by it.
+    submit(writer, traces_table(span()))
+    before = stored_rows(warehouse)
+    late = replace(details(), time_ns=EVENT_NS + 2 * 86_400 * 10**9)
+    submit(writer, logs_table(late))
+    assert stored_rows(warehouse) == before
