@@ -9,6 +9,7 @@ with the ratio of full to incremental.
 
     .venv/bin/python bench/jobs.py                      # 1 M and 10 M, 3 repeats
     .venv/bin/python bench/jobs.py --sizes 200000 --repeats 1
+    .venv/bin/python bench/jobs.py --keep /tmp/bench-10m.duckdb   # then bench/pages.py
 """
 
 from __future__ import annotations
@@ -71,10 +72,12 @@ def new_day(base: pa.Table, day_number: int) -> pa.Table:
     return stamped(base.filter(mask), 1_000 + day_number, timedelta(days=day_number))
 
 
-def measure(base: pa.Table, rows: int, repeats: int, say) -> Timing:  # type: ignore[no-untyped-def]
+def measure(  # type: ignore[no-untyped-def]
+    base: pa.Table, rows: int, repeats: int, say, keep: Path | None = None
+) -> Timing:
     copies = max(1, round(rows / base.num_rows))
     with tempfile.TemporaryDirectory(prefix="gatewatch-bench-jobs-") as tmp:
-        warehouse = Warehouse.open(Path(tmp) / "bench.duckdb")
+        warehouse = Warehouse.open(keep or Path(tmp) / "bench.duckdb")
         started = time.perf_counter()
         for copy in range(copies):
             insert(warehouse, stamped(base, copy))
@@ -111,6 +114,9 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000000,10000000", help="requests per warehouse")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--keep", type=Path, help="keep the largest warehouse here (for bench/pages.py)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -123,9 +129,13 @@ def main() -> int:
     seconds = time.perf_counter() - started
     say(f"generated {base.requests.num_rows:,} base requests in {seconds:.1f}s")
     timings = []
+    if args.keep is not None:
+        for leftover in (args.keep, Path(f"{args.keep}.wal")):
+            leftover.unlink(missing_ok=True)
     for rows in sizes:
         say(f"{rows:,} requests:")
-        timings.append(measure(base.requests, rows, args.repeats, say))
+        keep = args.keep if rows == max(sizes) else None
+        timings.append(measure(base.requests, rows, args.repeats, say, keep))
 
     print(f"\n{'requests':>12} {'full (s)':>10} {'incremental (s)':>16} {'full/incr':>10}")
     for t in timings:

@@ -107,27 +107,46 @@ FROM (
 # 'planner' = the earliest call of a trace with two or more calls; 'executor' = a later call
 # started after an earlier call of the trace answered with tool calls; 'single' = everything
 # else (no trace id, the only call of its trace, or a later call not following tool calls).
-_TRACE = "PARTITION BY period_start, trace_id"
-_TRACE_ORDER = f"{_TRACE} ORDER BY started_at, span_id, request_id"
+_TRACE_ORDER = "PARTITION BY period_start, trace_id ORDER BY started_at, span_id, request_id"
+# Within a trace of two or more calls.
 ROLE_SQL = """CASE
-        WHEN trace_id IS NULL OR calls_in_trace = 1 THEN 'single'
         WHEN call_index = 1 THEN 'planner'
         WHEN tool_call_answers_before > 0 THEN 'executor'
         ELSE 'single'
     END"""
 
+# Most calls are the only call of their trace (or have none): they are 'single' without the
+# window functions, which then sort only the traces with two or more calls.
 AGENT_ROLES_INSERT_SQL = f"""
 INSERT INTO agent_roles_daily BY NAME
-SELECT period_start, model, {ROLE_SQL} AS role, count(*) AS requests
-FROM (
+WITH calls AS (
     SELECT period_start, trace_id, coalesce(model, 'unknown') AS model,
-        count(*) OVER ({_TRACE}) AS calls_in_trace,
-        row_number() OVER ({_TRACE_ORDER}) AS call_index,
-        coalesce(count(*) FILTER (WHERE finish_reason = 'tool_calls') OVER (
-            {_TRACE_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-        ), 0) AS tool_call_answers_before
+        started_at, span_id, request_id, finish_reason
     FROM ({touched_requests_sql(DAY_PERIOD_SQL)}) AS touched
+),
+traces AS (
+    SELECT period_start, trace_id
+    FROM calls
+    WHERE trace_id IS NOT NULL
+    GROUP BY ALL
+    HAVING count(*) > 1
+),
+roles AS (
+    SELECT period_start, model, {ROLE_SQL} AS role
+    FROM (
+        SELECT period_start, model,
+            row_number() OVER ({_TRACE_ORDER}) AS call_index,
+            coalesce(count(*) FILTER (WHERE finish_reason = 'tool_calls') OVER (
+                {_TRACE_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ), 0) AS tool_call_answers_before
+        FROM calls SEMI JOIN traces USING (period_start, trace_id)
+    )
+    UNION ALL
+    SELECT period_start, model, 'single' AS role
+    FROM calls ANTI JOIN traces USING (period_start, trace_id)
 )
+SELECT period_start, model, role, count(*) AS requests
+FROM roles
 GROUP BY ALL
 """
 

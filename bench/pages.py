@@ -1,0 +1,88 @@
+"""Dashboard benchmark: how long each page's callbacks take to answer, in a real browser.
+
+Serves the dashboard in-process over an existing warehouse (e.g. the 10 M-request one that
+`bench/jobs.py --keep PATH` leaves behind), loads every page in headless Chromium several
+times, and times the page's `/_dash-update-component` answers as the browser saw them (request
+sent → response received; the server runs the callback in between). Per page it prints the
+median over loads of the slowest answer and of their sum, and the median time until the page's
+charts were drawn.
+
+    .venv/bin/python bench/pages.py --db /tmp/bench-10m.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, Response, sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from dashboard.app import create_app  # noqa: E402
+from warehouse.db import Warehouse  # noqa: E402
+
+PAGES = ("/", "/uptime", "/providers", "/routing", "/model-mix", "/traffic")
+CALLBACK_PATH = "/_dash-update-component"
+
+
+def load_page(page: Page, url: str) -> tuple[list[float], float]:
+    """Callback answer times (ms) of one page load, and ms until it settled."""
+    answers: list[float] = []
+
+    def on_response(response: Response) -> None:
+        if CALLBACK_PATH in response.url:
+            timing = response.request.timing
+            answers.append(timing["responseEnd"] - timing["requestStart"])
+
+    page.on("response", on_response)
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    settled = (time.perf_counter() - started) * 1000
+    page.remove_listener("response", on_response)
+    return answers, settled
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True, help="warehouse file (jobs already run)")
+    parser.add_argument("--loads", type=int, default=5, help="loads per page")
+    args = parser.parse_args()
+
+    warehouse = Warehouse.open(args.db, read_only=True)
+    [(requests,)] = warehouse.connection.execute("SELECT count(*) FROM requests").fetchall()
+    server = make_server("127.0.0.1", 0, create_app(warehouse).server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    print(f"{requests:,} requests in {args.db}\n")
+    print(f"{'page':<12} {'slowest callback':>17} {'all callbacks':>14} {'page settled':>13}")
+    chromium = os.environ.get("GATEWATCH_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        for path in PAGES:
+            load_page(page, base + path)  # warm-up: assets cached, first-query costs paid
+            runs = [load_page(page, base + path) for _ in range(args.loads)]
+            slowest = statistics.median(max(a) for a, _ in runs if a)
+            total = statistics.median(sum(a) for a, _ in runs)
+            settled = statistics.median(s for _, s in runs)
+            print(f"{path:<12} {slowest:>14.0f} ms {total:>11.0f} ms {settled:>10.0f} ms")
+        browser.close()
+    server.shutdown()
+    warehouse.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
