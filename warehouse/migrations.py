@@ -260,6 +260,9 @@ def m020_routing_tables(con: duckdb.DuckDBPyConnection) -> None:
 # view that re-aggregates it across models.
 UPTIME_RATIO_SQL = "CAST(ok_requests AS DOUBLE) / NULLIF(eligible_requests, 0) AS uptime"
 
+# The larger derived tables carry no primary key: their jobs write each key once (a whole
+# period is deleted and recomputed in one transaction), and an index on a few hundred
+# thousand rows that a full rebuild deletes and re-inserts costs seconds at COMMIT.
 UPTIME_BUCKETS_TABLE_SQL = """
 CREATE TABLE uptime_buckets (
     period_start DATE NOT NULL,
@@ -272,8 +275,7 @@ CREATE TABLE uptime_buckets (
     ok_requests BIGINT NOT NULL,
     provider_errors BIGINT NOT NULL,
     client_errors BIGINT NOT NULL,
-    uptime DOUBLE,
-    PRIMARY KEY (provider, model, bucket_minutes, bucket_start)
+    uptime DOUBLE
 )
 """
 
@@ -376,8 +378,7 @@ CREATE TABLE traffic_hourly (
     requests BIGINT NOT NULL,
     error_requests BIGINT NOT NULL,
     provider_errors BIGINT NOT NULL,
-    rate_limited BIGINT NOT NULL,
-    PRIMARY KEY (hour_start, provider, app)
+    rate_limited BIGINT NOT NULL
 )
 """
 
