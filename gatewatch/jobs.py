@@ -61,12 +61,17 @@ class JobRunner:
             return result
 
     def start_schedule(self, every_seconds: float) -> None:
+        """Run now (catch up on what arrived while no owner ran, write a due weekly report),
+        then every `every_seconds`."""
+
         def loop() -> None:
-            while not self._stop.wait(every_seconds):
+            while True:
                 try:
                     self.run()
                 except Exception:  # a failed run must not end the schedule
                     log.exception("scheduled batch jobs failed")
+                if self._stop.wait(every_seconds):
+                    return
 
         self._thread = threading.Thread(target=loop, name="gatewatch-jobs", daemon=True)
         self._thread.start()

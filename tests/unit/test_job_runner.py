@@ -1,11 +1,17 @@
-"""Rebuild jobs: replaced whole on every run, reading settings as SQL parameters."""
+"""Rebuild jobs: replaced whole on every run, reading settings as SQL parameters; the
+schedule of `serve`."""
 
 from __future__ import annotations
+
+import threading
+from pathlib import Path
 
 import duckdb
 
 from analytics.jobs.runner import RebuildJob, run_job_list
 from analytics.settings import AnalyticsSettings
+from gatewatch.jobs import JobRunner
+from warehouse.db import Warehouse
 
 TARGET_JOB = RebuildJob(
     name="targets",
@@ -29,3 +35,15 @@ def test_rebuild_job_replaces_its_table_and_reads_settings() -> None:
         ("a", 0.99),
         ("b", 0.99),
     ]
+
+
+def test_the_schedule_runs_at_once_then_waits(tmp_path: Path) -> None:
+    warehouse = Warehouse.open(tmp_path / "schedule.duckdb")
+    ran = threading.Event()
+    runner = JobRunner(warehouse, publish=False, after_run=[lambda con: ran.set()])
+    runner.start_schedule(every_seconds=3600)
+    try:
+        assert ran.wait(30), "the first run should not wait for the interval"
+    finally:
+        runner.stop()
+        warehouse.close()
