@@ -78,7 +78,9 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
     return dataclasses.replace(
         base,
         provider_raw=base.provider_raw or read.text("error.llm_provider"),
-        tool_calls=base.tool_calls if base.tool_calls is not None else calls or None,
+        # LiteLLM writes the calls as flattened `gen_ai.completion.N.function_call.*` while its
+        # `gen_ai.output.messages` holds only the text part (litellm 1.110).
+        tool_calls=calls or base.tool_calls,
         tool_definitions=base.tool_definitions or function_definitions(read.attrs),
         error_signals=(base.error_signals[0], error_code),
         http_status=base.http_status or _http_status(error_code),

@@ -1,0 +1,108 @@
+"""A LiteLLM application, run in its own process, that reports its calls to gatewatch.
+
+`python -m tests.integration.litellm_client MODE --endpoint URL`
+
+MODE `otel`: LiteLLM's own OpenTelemetry callback (its `litellm_request` spans) exports over
+OTLP/HTTP through the OTel SDK to URL/v1/traces. MODE `payload`: a LiteLLM custom logger
+collects each call's standard logging payload and posts them as JSON Lines to
+URL/v1/requests. The calls use LiteLLM's mock responses (no provider is contacted): a plain
+answer, an answer with tool calls and a rate-limited call. Prints a one-line JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch of the price list
+
+import httpx  # noqa: E402
+import litellm  # noqa: E402
+from litellm.integrations.custom_logger import CustomLogger  # noqa: E402
+from litellm.integrations.opentelemetry import OpenTelemetry, OpenTelemetryConfig  # noqa: E402
+from opentelemetry import trace  # noqa: E402
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: E402
+
+SERVICE = "gatewatch-test-litellm"
+MODEL = "gpt-4o-mini"
+CANARY = "CANARY-7f3a"
+TOOL_CALLS = [
+    {
+        "id": f"call_{n}",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": json.dumps({"city": city})},
+    }
+    for n, city in enumerate(("Oslo", "Lima"))
+]
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+# (name, completion keyword arguments)
+CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("plain", {"mock_response": f"hello {CANARY}"}),
+    ("tools", {"mock_response": "", "mock_tool_calls": TOOL_CALLS, "tools": [WEATHER_TOOL]}),
+    ("rate_limit", {"mock_response": "litellm.RateLimitError"}),
+)
+
+
+class PayloadCollector(CustomLogger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.payloads: list[dict[str, Any]] = []
+
+    def log_success_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
+        self.payloads.append(kwargs["standard_logging_object"])
+
+    def log_failure_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
+        self.payloads.append(kwargs["standard_logging_object"])
+
+
+def make_calls() -> dict[str, str]:
+    outcomes = {}
+    for name, extra in CALLS:
+        try:
+            litellm.completion(model=MODEL, messages=[{"role": "user", "content": CANARY}], **extra)
+            outcomes[name] = "ok"
+        except litellm.RateLimitError:
+            outcomes[name] = "RateLimitError"
+    return outcomes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["otel", "payload"])
+    parser.add_argument("--endpoint", required=True)
+    args = parser.parse_args()
+    collector = PayloadCollector()
+    if args.mode == "otel":
+        exporter = OTLPSpanExporter(endpoint=f"{args.endpoint}/v1/traces")
+        config = OpenTelemetryConfig(exporter=exporter, service_name=SERVICE)
+        litellm.callbacks = [OpenTelemetry(config=config)]
+    else:
+        litellm.callbacks = [collector]
+    outcomes = make_calls()
+    sent = 0
+    if args.mode == "otel":
+        trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
+    else:
+        body = "\n".join(json.dumps(p, default=str) for p in collector.payloads)
+        answer = httpx.post(f"{args.endpoint}/v1/requests", content=body, timeout=30)
+        answer.raise_for_status()
+        sent = len(collector.payloads)
+    print(json.dumps({"outcomes": outcomes, "payloads": sent}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
