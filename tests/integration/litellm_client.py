@@ -17,14 +17,7 @@ import os
 import sys
 from typing import Any
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch of the price list
-
-import httpx  # noqa: E402
-import litellm  # noqa: E402
-from litellm.integrations.custom_logger import CustomLogger  # noqa: E402
-from litellm.integrations.opentelemetry import OpenTelemetry, OpenTelemetryConfig  # noqa: E402
-from opentelemetry import trace  # noqa: E402
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: E402
+# The tests import the constants below; litellm itself (slow to import) only runs in main().
 
 SERVICE = "gatewatch-test-litellm"
 MODEL = "gpt-4o-mini"
@@ -56,19 +49,7 @@ CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
-class PayloadCollector(CustomLogger):
-    def __init__(self) -> None:
-        super().__init__()
-        self.payloads: list[dict[str, Any]] = []
-
-    def log_success_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
-        self.payloads.append(kwargs["standard_logging_object"])
-
-    def log_failure_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
-        self.payloads.append(kwargs["standard_logging_object"])
-
-
-def make_calls() -> dict[str, str]:
+def make_calls(litellm: Any) -> dict[str, str]:
     outcomes = {}
     for name, extra in CALLS:
         try:
@@ -84,6 +65,25 @@ def main() -> int:
     parser.add_argument("mode", choices=["otel", "payload"])
     parser.add_argument("--endpoint", required=True)
     args = parser.parse_args()
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch of the price list
+    import httpx
+    import litellm
+    from litellm.integrations.custom_logger import CustomLogger
+    from litellm.integrations.opentelemetry import OpenTelemetry, OpenTelemetryConfig
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    class PayloadCollector(CustomLogger):
+        def __init__(self) -> None:
+            super().__init__()
+            self.payloads: list[dict[str, Any]] = []
+
+        def log_success_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
+            self.payloads.append(kwargs["standard_logging_object"])
+
+        def log_failure_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
+            self.payloads.append(kwargs["standard_logging_object"])
+
     collector = PayloadCollector()
     if args.mode == "otel":
         exporter = OTLPSpanExporter(endpoint=f"{args.endpoint}/v1/traces")
@@ -91,7 +91,7 @@ def main() -> int:
         litellm.callbacks = [OpenTelemetry(config=config)]
     else:
         litellm.callbacks = [collector]
-    outcomes = make_calls()
+    outcomes = make_calls(litellm)
     sent = 0
     if args.mode == "otel":
         trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
