@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -16,7 +17,19 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 SCHEMA_DOC = (ROOT / "docs" / "schema.md").read_text()
 
-COMMANDS = [["serve"], ["demo"], ["ingest"], ["jobs", "run"], ["sql"], ["sample"]]
+
+def leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every runnable command of the CLI, found in its own command tree."""
+    found: list[list[str]] = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += leaf_commands(command, (*prefix, name))
+        else:
+            found.append([*prefix, name])
+    return found
+
+
+COMMANDS = leaf_commands(cli)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
