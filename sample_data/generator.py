@@ -154,6 +154,7 @@ def generate(
             "source": _strings(np.where(otlp, OTLP_SOURCE, JSONL_SOURCE)),
             "ingested_at": pa.nulls(n, pa.timestamp("us", tz="UTC")),
             **{column: pa.nulls(n, pa.int32()) for column in QUALITY_COLUMNS},
+            "cost_usd": pa.nulls(n, pa.float64()),
         },
         schema=REQUEST_SCHEMA,
     ).take(order)

@@ -146,6 +146,10 @@ def m004_tool_call_quality(con: duckdb.DuckDBPyConnection) -> None:
     _add_requests_columns(con, "m004_tool_call_quality")
 
 
+def m005_request_cost(con: duckdb.DuckDBPyConnection) -> None:
+    _add_requests_columns(con, "m005_request_cost")
+
+
 # `provider_divergence` (see `analytics.jobs.divergence`); the job selects exactly these.
 _FINISH_SHARES = ("stop", "length", "tool_calls", "content_filter", "other")
 PROVIDER_DIVERGENCE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -485,6 +489,7 @@ MIGRATIONS: list[Migration] = [
     m011_latency_tables,
     m012_traffic_tables,
     m020_routing_tables,
+    m005_request_cost,
 ]
 
 

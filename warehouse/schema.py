@@ -74,6 +74,12 @@ REQUESTS_COLUMNS: tuple[Column, ...] = (
             ),
         )
     ),
+    Column(
+        "cost_usd",
+        "DOUBLE",
+        "cost of the request in US dollars as the gateway reported it; NULL = not reported",
+        added_by="m005_request_cost",
+    ),
 )
 
 # `error_type` classes that count against a provider's uptime, and those that are the

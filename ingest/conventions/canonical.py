@@ -69,8 +69,8 @@ def count(item: Mapping[str, Any], field: str) -> int | None:
     return result
 
 
-def milliseconds(item: Mapping[str, Any], field: str) -> float | None:
-    """A finite, non-negative number (or numeric string) of milliseconds."""
+def amount(item: Mapping[str, Any], field: str) -> float | None:
+    """A finite, non-negative number (or numeric string): milliseconds, US dollars."""
     value = item.get(field)
     if value is None:
         return None
@@ -78,6 +78,9 @@ def milliseconds(item: Mapping[str, Any], field: str) -> float | None:
     if result is None:
         raise FieldError(field, f"not a non-negative number: {value!r}")
     return result
+
+
+milliseconds = amount
 
 
 def http_status(item: Mapping[str, Any], field: str) -> int | None:
@@ -206,6 +209,7 @@ def to_record(item: Mapping[str, Any]) -> Record:
         "app": text(item, "app"),
         "user_id": text(item, "user_id"),
         "session_id": text(item, "session_id"),
+        "cost_usd": amount(item, "cost_usd"),
     }
     resolve_outcome(
         record,

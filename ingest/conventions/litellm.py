@@ -17,6 +17,7 @@ from typing import Any
 
 from ingest.conventions.canonical import (
     FieldError,
+    amount,
     count,
     resolve_outcome,
     text,
@@ -123,6 +124,8 @@ def to_record(item: Mapping[str, Any]) -> Record:
         "app": app,
         "user_id": text(item, "end_user"),
         "session_id": text(item, "session_id"),
+        # LiteLLM's own price of the call (`StandardLoggingPayload.response_cost`, USD).
+        "cost_usd": amount(item, "response_cost"),
         **tool_columns(reading.tool_calls, _tool_declarations(item)),
     }
     resolve_outcome(

@@ -8,6 +8,7 @@ from typing import Any
 
 from ingest.conventions.canonical import (
     FieldError,
+    amount,
     count,
     flag,
     http_status,
@@ -45,6 +46,14 @@ def _first_count(generation: Mapping[str, Any], *fields: str) -> int | None:
         if value is not None:
             return value
     return None
+
+
+def _cost(generation: Mapping[str, Any]) -> float | None:
+    """`total_cost` ("Total cost of the generation in USD"), else `usage` ("Usage amount in
+    USD"), which older exports carry alone (OpenRouterTeam/docs openapi/openapi.yaml,
+    `GenerationResponse`)."""
+    cost = amount(generation, "total_cost")
+    return cost if cost is not None else amount(generation, "usage")
 
 
 def _error(generation: Mapping[str, Any]) -> tuple[tuple[str | None, ...], int | None]:
@@ -94,6 +103,7 @@ def to_record(item: Mapping[str, Any]) -> Record:
         "app": text(generation, "app_id"),
         "user_id": text(generation, "external_user") or text(generation, "user"),
         "session_id": text(generation, "session_id"),
+        "cost_usd": _cost(generation),
     }
     resolve_outcome(
         record,

@@ -45,7 +45,7 @@ EXPECTED: dict[str, Record] = {
         model="openai/gpt-4.1", model_raw="gpt-4.1-2025-04-14", finish_reason="tool_calls",
         native_finish_reason="tool_calls", input_tokens=1320, output_tokens=160,
         reasoning_tokens=0, cached_input_tokens=1024, tool_calls=2, status="ok",
-        app="travel-planner", user_id="u_5531", source="requests:litellm",
+        app="travel-planner", user_id="u_5531", source="requests:litellm", cost_usd=0.00312,
         **quality(1, invalid_json=1)),
     # non-streaming: completionStartTime is LiteLLM's copy of endTime, not a first token
     "litellm_success.json": row(
@@ -55,13 +55,13 @@ EXPECTED: dict[str, Record] = {
         model_raw="claude-sonnet-4-5-20250929", finish_reason="stop", native_finish_reason="stop",
         input_tokens=14210, output_tokens=842, reasoning_tokens=512, cached_input_tokens=12288,
         cache_write_tokens=1536, tool_calls=0, status="ok", app="code-review",
-        session_id="sess_40d1", source="requests:litellm"),
+        session_id="sess_40d1", source="requests:litellm", cost_usd=0.0213),
     "litellm_failure.json": row(
         request_id="6c2d9e1f-7a3b-4c5d-8e9f-0a1b2c3d4e5f", started_at=at("2025-11-03T09:01:00.5Z"),
         duration_ms=312.0, provider="azure", provider_raw="azure", model="openai/gpt-4o-mini",
         model_raw="azure/gpt-4o-mini", finish_reason="error", input_tokens=0, output_tokens=0,
         status="error", error_type="rate_limit", http_status=429, app="docs-assistant",
-        user_id="u_0193", source="requests:litellm"),
+        user_id="u_0193", source="requests:litellm", cost_usd=0.0),
     "openai_chat_tool_calls.json": row(
         request_id="chatcmpl-CZ3tU8wE1rY6iO0pA5sD9fG2hJ", started_at=at("2025-11-03T09:02:00.25Z"),
         duration_ms=1840.0, provider="openai", provider_raw="openai", model="openai/gpt-4o",

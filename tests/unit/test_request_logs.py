@@ -125,6 +125,8 @@ FIELD_ERRORS = [
     ({"tool_calls": "-2"}, "tool_calls", "not a non-negative integer: '-2'"),
     ({"duration_ms": -3}, "duration_ms", "not a non-negative number: -3"),
     ({"ttft_ms": "fast"}, "ttft_ms", "not a non-negative number: 'fast'"),
+    ({"cost_usd": -0.01}, "cost_usd", "not a non-negative number: -0.01"),
+    ({"cost_usd": float("inf")}, "cost_usd", "not a non-negative number: inf"),
     ({"http_status": 999}, "http_status", "not an HTTP status: 999"),
     ({"status": "maybe"}, "status", "not 'ok' or 'error': 'maybe'"),
     ({"model": {"name": "gpt-4o"}}, "model", "not a string: {'name': 'gpt-4o'}"),
@@ -149,12 +151,18 @@ def test_openrouter_field_errors_name_the_field() -> None:
         {"id": "gen-2", "provider_name": "OpenAI", "created_at": "2025-11-03T09:00:00Z",
          "tokens_prompt": -4},
         {"provider_name": "OpenAI", "created_at": "2025-11-03T09:00:00Z"},
+        {"id": "gen-4", "provider_name": "OpenAI", "created_at": "2025-11-03T09:00:00Z",
+         "total_cost": -0.5},
+        {"id": "gen-5", "provider_name": "OpenAI", "created_at": "2025-11-03T09:00:00Z",
+         "usage": "NaN"},
     ]  # fmt: skip
     _, errors = map_request_logs(items, received_at_us=RECEIVED)
     assert [e.message for e in errors] == [
         "record 0: cancelled: not a boolean: 'maybe'",
         "record 1: tokens_prompt: not a non-negative integer: -4",
         "record 2: id: required, a non-empty string",
+        "record 3: total_cost: not a non-negative number: -0.5",
+        "record 4: usage: not a non-negative number: 'NaN'",
     ]
 
 
@@ -271,7 +279,7 @@ def test_canonical_raw_and_canonical_provider_and_model() -> None:
 
 def test_canonical_numbers_as_strings_and_unknown_keys_ignored() -> None:
     item = canonical(input_tokens="120", output_tokens=" 30 ", duration_ms="812.5",
-                     http_status="200", prompt="secret text", cost_usd=0.1)  # fmt: skip
+                     http_status="200", prompt="secret text", cost_usd="0.125")  # fmt: skip
     records, errors = map_request_logs([item], received_at_us=RECEIVED, tenant="acme")
     assert errors == []
     assert whole(records[0]) == row(
@@ -283,6 +291,7 @@ def test_canonical_numbers_as_strings_and_unknown_keys_ignored() -> None:
         http_status=200,
         status="ok",
         tenant="acme",
+        cost_usd=0.125,
         source="requests:canonical",
         ingested_at=RECEIVED,
     )
@@ -329,6 +338,8 @@ def test_openrouter_fallbacks() -> None:
         "finish_reason": "stop",
         "user": "u1",
         "tool_calls": 0,
+        "total_cost": 0.0042,
+        "usage": 0.0099,  # `total_cost` wins
     }
     records, errors = map_request_logs([item], received_at_us=RECEIVED)
     assert errors == []
@@ -347,6 +358,7 @@ def test_openrouter_fallbacks() -> None:
         tool_calls=0,
         status="ok",
         user_id="u1",
+        cost_usd=0.0042,
         source="requests:openrouter",
         ingested_at=RECEIVED,
     )
@@ -433,29 +445,30 @@ def test_openrouter_example_rows() -> None:
             model="anthropic/claude-sonnet-4.5", model_raw="anthropic/claude-sonnet-4.5",
             finish_reason="tool_calls", native_finish_reason="tool_use", input_tokens=20544,
             output_tokens=702, cached_input_tokens=16384, status="ok", app="2872617",
-            user_id="u_4821", **common),
+            user_id="u_4821", cost_usd=0.07176, **common),
         row(request_id="gen-1762161455-Hj3kL9mNq2RsT5uVw8xY", started_at=1_762_161_455_004_000,
             duration_ms=6350.0, provider="openai", provider_raw="OpenAI",
             model="openai/gpt-5-mini", model_raw="openai/gpt-5-mini", finish_reason="stop",
             native_finish_reason="stop", input_tokens=2890, output_tokens=1544,
             reasoning_tokens=1280, cached_input_tokens=1024, status="ok", app="2872617",
-            **common),
+            cost_usd=0.003811, **common),
         row(request_id="gen-1762161490-Zx8cV7bN6mQ5wE4rT3yU", started_at=1_762_161_490_550_000,
             duration_ms=980.0, provider="fireworks", provider_raw="Fireworks",
             model="qwen/qwen3-coder", model_raw="qwen/qwen3-coder", finish_reason="cancelled",
             input_tokens=11872, output_tokens=296, reasoning_tokens=0, status="error",
-            error_type="cancelled", user_id="u_0193", **common),
+            error_type="cancelled", user_id="u_0193", cost_usd=0.00612, **common),
         row(request_id="gen-1762161533-Pq1wE2rT3yU4iO5pA6sD", started_at=1_762_161_533_120_000,
             duration_ms=412.0, provider="google-ai-studio", provider_raw="Google AI Studio",
             model="google/gemini-2.5-flash", model_raw="google/gemini-2.5-flash",
             finish_reason="error", native_finish_reason="error", input_tokens=0,
             output_tokens=0, status="error", error_type="rate_limit", http_status=429,
-            app="2872617", **common),
+            app="2872617", cost_usd=0.0, **common),
         row(request_id="gen-1762161590-Lk9jH8gF7dS6aP5oI4uY", started_at=1_762_161_590_777_000,
             duration_ms=15400.0, provider="deepinfra", provider_raw="DeepInfra",
             model="deepseek/deepseek-chat-v3.1", model_raw="deepseek/deepseek-chat-v3.1",
             finish_reason="length", native_finish_reason="length", input_tokens=6015,
-            output_tokens=8192, cached_input_tokens=4096, status="ok", app="2872617", **common),
+            output_tokens=8192, cached_input_tokens=4096, status="ok", app="2872617",
+            cost_usd=0.00901, **common),
     ]  # fmt: skip
 
 
@@ -479,5 +492,5 @@ def test_array_example_rows() -> None:
             model="x-ai/grok-code-fast-1", model_raw="x-ai/grok-code-fast-1",
             finish_reason="tool_calls", native_finish_reason="tool_calls", input_tokens=4388,
             output_tokens=915, reasoning_tokens=640, cached_input_tokens=3968, status="ok",
-            app="3310452", source="requests:openrouter", **common),
+            app="3310452", source="requests:openrouter", cost_usd=0.00151, **common),
     ]  # fmt: skip
