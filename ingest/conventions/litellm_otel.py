@@ -86,6 +86,8 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
         http_status=base.http_status or _http_status(error_code),
         app=read.text(*APP_KEYS),
         user_id=base.user_id or read.text("metadata.user_api_key_end_user_id"),
+        # LiteLLM's own price for the call (observed on litellm 1.110 spans).
+        cost_usd=read.amount("gen_ai.cost.total_cost"),
     )
 
 

@@ -53,6 +53,7 @@ class SpanFields:
     ttft_ms: float | None = None
     duration_ms: float | None = None  # reported latency, used when the span's clock is unusable
     response_id: str | None = None
+    cost_usd: float | None = None  # as the producer reported it
     error_signals: tuple[str | None, ...] = ()  # most specific first
     http_status: int | None = None
     app: str | None = None  # None: the resource's service.name
@@ -152,7 +153,8 @@ class AttributeReader:
         seconds = self._checked(keys, to_float)
         return seconds * 1000.0 if seconds is not None else None
 
-    def milliseconds(self, *keys: str) -> float | None:
+    def amount(self, *keys: str) -> float | None:
+        """A non-negative number as it is (milliseconds, dollars, ...)."""
         return self._checked(keys, to_float)
 
     def json(self, *keys: str) -> Any:
@@ -252,6 +254,7 @@ def build_record(
         "session_id": fields.session_id,
         "source": fields.source,
         "ingested_at": ingested_at_us,
+        "cost_usd": fields.cost_usd,
     }
     if fields.tool_calls:
         quality = classify_tool_calls(fields.tool_definitions, fields.tool_calls)

@@ -131,6 +131,11 @@ def test_litellm_calls_are_canonical_rows(mode: str, tmp_path: Path) -> None:
     ]
     assert not mismatches, "\n".join(map(repr, mismatches))
     assert all(row["duration_ms"] > 0 for row in rows)
+    # LiteLLM prices each answered call itself (from its own price list, so not a fixed
+    # number here); the failed call costs 0 in the payload and has no cost on its span.
+    answered, failed = [row["cost_usd"] for row in rows[:2]], rows[2]["cost_usd"]
+    assert answered[0] > 0 and answered[0] == answered[1]
+    assert failed == {"otel": None, "payload": 0.0}[mode]
     # Ok answers keep the provider's response id; the failed call has LiteLLM's call id.
     assert [row["request_id"].startswith("chatcmpl-") for row in rows] == [True, True, False]
     assert CANARY not in text  # prompts and answers are never stored

@@ -461,6 +461,7 @@ def test_litellm_callback_spans() -> None:
             app="checkout-service",  # metadata.user_api_key_alias
             user_id="cust-88",
             source="otlp:litellm",
+            cost_usd=0.0051,  # gen_ai.cost.total_cost
         ),
         row(
             trace,
