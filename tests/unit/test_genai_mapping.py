@@ -82,6 +82,7 @@ def expected(**overrides: Any) -> Record:
         "session_id": None,
         "source": "otlp:genai",
         "ingested_at": INGESTED_US,
+        "cost_usd": None,
     }
     assert set(overrides) <= set(base)
     return {**base, **overrides}
