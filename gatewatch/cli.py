@@ -19,6 +19,7 @@ from gatewatch.cli_support import (
     db_option,
     find_owner_client,
     open_warehouse,
+    out_dir_option,
     read_query,
     resolve_db,
     say,
@@ -257,13 +258,7 @@ def sql(ctx: click.Context, db: str | None, query: str, output_format: str) -> N
 
 @cli.command()
 @click.option("--days", type=int, default=90, show_default=True, help="Days of traffic.")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("gatewatch-sample"),
-    show_default=True,
-    help="Output folder.",
-)
+@out_dir_option("gatewatch-sample", "Output folder.")
 @click.option(
     "--format",
     "formats",

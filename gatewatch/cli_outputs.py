@@ -15,6 +15,7 @@ from gatewatch.cli_support import (
     db_option,
     find_owner_client,
     open_warehouse,
+    out_dir_option,
     read_query,
     resolve_db,
     say,
@@ -73,13 +74,7 @@ def report() -> None:
 @report.command("weekly")
 @db_option
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47 [default: last full week]")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Folder to write into.",
-)
+@out_dir_option("reports", "Folder to write into.")
 @click.option(
     "--format",
     "formats",

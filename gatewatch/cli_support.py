@@ -31,6 +31,17 @@ def db_option(func):  # type: ignore[no-untyped-def]
     )(func)
 
 
+def out_dir_option(default: str, help_text: str):  # type: ignore[no-untyped-def]
+    """`--out DIR`: the folder a command writes its files into."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help_text,
+    )
+
+
 def resolve_db(ctx: click.Context, db: str | None) -> str:
     """Argument > environment variable > default."""
     return (
