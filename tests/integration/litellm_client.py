@@ -15,11 +15,13 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import Any
 
 # The tests import the constants below; litellm itself (slow to import) only runs in main().
 
 SERVICE = "gatewatch-test-litellm"
+CALLBACK_WAIT_S = 30
 MODEL = "gpt-4o-mini"
 CANARY = "CANARY-7f3a"
 TOOL_CALLS = [
@@ -85,22 +87,25 @@ def main() -> int:
             self.payloads.append(kwargs["standard_logging_object"])
 
     collector = PayloadCollector()
+    # LiteLLM runs its logging callbacks on a background thread after a call returns, one
+    # after the other: once the collector (last) has every payload, the callbacks before
+    # it have run too.
+    litellm.callbacks = [collector]
     if args.mode == "otel":
         exporter = OTLPSpanExporter(endpoint=f"{args.endpoint}/v1/traces")
         config = OpenTelemetryConfig(exporter=exporter, service_name=SERVICE)
-        litellm.callbacks = [OpenTelemetry(config=config)]
-    else:
-        litellm.callbacks = [collector]
+        litellm.callbacks.insert(0, OpenTelemetry(config=config))
     outcomes = make_calls(litellm)
-    sent = 0
+    deadline = time.monotonic() + CALLBACK_WAIT_S
+    while len(collector.payloads) < len(CALLS) and time.monotonic() < deadline:
+        time.sleep(0.05)
     if args.mode == "otel":
         trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
     else:
         body = "\n".join(json.dumps(p, default=str) for p in collector.payloads)
         answer = httpx.post(f"{args.endpoint}/v1/requests", content=body, timeout=30)
         answer.raise_for_status()
-        sent = len(collector.payloads)
-    print(json.dumps({"outcomes": outcomes, "payloads": sent}))
+    print(json.dumps({"outcomes": outcomes, "payloads": len(collector.payloads)}))
     return 0
 
 

@@ -122,6 +122,7 @@ def stored(mode: str, tmp_path: Path) -> tuple[list[dict[str, Any]], str, dict[s
 def test_litellm_calls_are_canonical_rows(mode: str, tmp_path: Path) -> None:
     rows, text, summary = stored(mode, tmp_path)
     assert summary["outcomes"] == {"plain": "ok", "tools": "ok", "rate_limit": "RateLimitError"}
+    assert summary["payloads"] == len(EXPECTED[mode])  # every call's callbacks ran
     assert len(rows) == len(EXPECTED[mode]), rows
     mismatches = [
         (n, column, row[column], value)
