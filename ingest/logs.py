@@ -32,7 +32,8 @@ from ingest.coerce import to_count, to_text
 from ingest.conventions import genai
 from ingest.conventions.span_record import AttributeReader, build_record
 from ingest.normalize import classify_error, normalize_finish_reason, normalize_provider
-from ingest.otlp import DecodedLogs, LogView, SpanView
+from ingest.otlp import SpanView
+from ingest.otlp_logs import DecodedLogs, LogView
 from ingest.record import Record
 from ingest.tool_quality import ToolCall
 

@@ -14,13 +14,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from ingest.logs import map_logs
-from ingest.otlp import (
-    PayloadError,
-    decode_logs_json,
-    decode_logs_protobuf,
-    decode_traces_json,
-    decode_traces_protobuf,
-)
+from ingest.otlp import PayloadError, decode_traces_json, decode_traces_protobuf
+from ingest.otlp_logs import decode_logs_json, decode_logs_protobuf
 from ingest.record import records_to_table, tool_spans_to_table
 from ingest.request_logs import RecordError, map_request_logs, parse_request_log_body
 from ingest.spans import map_spans

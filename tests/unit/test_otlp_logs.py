@@ -22,13 +22,8 @@ from gatewatch.files import payloads
 from gatewatch.local_ingest import LocalIngest
 from ingest.app import IngestSettings, create_app
 from ingest.logs import SOURCE, map_logs
-from ingest.otlp import (
-    DecodedLogs,
-    LogView,
-    PayloadError,
-    decode_logs_json,
-    decode_logs_protobuf,
-)
+from ingest.otlp import PayloadError
+from ingest.otlp_logs import DecodedLogs, LogView, decode_logs_json, decode_logs_protobuf
 from ingest.payloads import JSON, prepare_logs, prepare_traces
 from ingest.record import records_to_table
 from ingest.writer import BatchWriter
