@@ -23,7 +23,7 @@ from analytics.jobs.significance import (
     two_proportion_z_sql,
 )
 from analytics.jobs.stats import WEEK_PERIOD_SQL
-from warehouse.migrations import PROVIDER_DIVERGENCE_COLUMNS
+from warehouse.analytics_migrations import PROVIDER_DIVERGENCE_COLUMNS
 
 # Finish reasons of ok answers compared between a provider and its peers; any other value
 # (including NULL) counts as `other`.

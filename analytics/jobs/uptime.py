@@ -9,7 +9,7 @@ from datetime import timedelta
 from analytics.jobs.request_classes import CLIENT_ERROR_SQL, PROVIDER_ERROR_SQL
 from analytics.jobs.runner import PeriodJob, RebuildJob, touched_requests_sql
 from analytics.jobs.stats import DAY_PERIOD_SQL
-from warehouse.migrations import UPTIME_RATIO_SQL
+from warehouse.analytics_migrations import UPTIME_RATIO_SQL
 
 BUCKET_SIZES_MINUTES: tuple[int, ...] = (5, 15)
 INCIDENT_BUCKET_MINUTES = 5
