@@ -192,34 +192,33 @@ def create_app(
             answer = _otlp_error(401, str(e), encoding, headers)
         return refuse(request, UNAUTHORIZED, answer)
 
-    @app.post("/v1/traces")
-    async def export_traces(request: Request, tenant: Tenant) -> Response:
+    async def export_otlp(
+        request: Request, prepare: Callable[[bytes, str], Prepared], signal: ExportSignal
+    ) -> Response:
+        """One OTLP export (traces or logs), answered in the request's own encoding."""
         try:
             encoding = otlp_encoding(request.headers.get("content-type"))
         except UnsupportedMediaType as e:
             return refuse(request, UNSUPPORTED_MEDIA, _otlp_error(415, str(e), JSON))
         outcome = await ingest(
             request,
-            lambda body: prepare_traces(body, encoding, tenant=tenant),
+            lambda body: prepare(body, encoding),
             partial(_otlp_error, encoding=encoding),
         )
-        return (
-            outcome if isinstance(outcome, Response) else _export_success(outcome, encoding, TRACES)
+        if isinstance(outcome, Response):
+            return outcome
+        return _export_success(outcome, encoding, signal)
+
+    @app.post("/v1/traces")
+    async def export_traces(request: Request, tenant: Tenant) -> Response:
+        return await export_otlp(
+            request, lambda body, encoding: prepare_traces(body, encoding, tenant=tenant), TRACES
         )
 
     @app.post("/v1/logs")
     async def export_logs(request: Request, tenant: Tenant) -> Response:
-        try:
-            encoding = otlp_encoding(request.headers.get("content-type"))
-        except UnsupportedMediaType as e:
-            return refuse(request, UNSUPPORTED_MEDIA, _otlp_error(415, str(e), JSON))
-        outcome = await ingest(
-            request,
-            lambda body: prepare_logs(body, encoding, tenant=tenant),
-            partial(_otlp_error, encoding=encoding),
-        )
-        return (
-            outcome if isinstance(outcome, Response) else _export_success(outcome, encoding, LOGS)
+        return await export_otlp(
+            request, lambda body, encoding: prepare_logs(body, encoding, tenant=tenant), LOGS
         )
 
     @app.post("/v1/requests")
