@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from dashboard.data import Filters, _where
+from warehouse.analytics_migrations import traffic_daily_peaks_sql, traffic_heatmap_sql
 from warehouse.db import Warehouse
 
 LATENCY_SERIES_SEPARATOR = " · "
@@ -52,55 +53,21 @@ FROM hours LEFT JOIN totals USING (hour_start)
 ORDER BY hour_start
 """
 
-# `traffic_heatmap` over the filtered hours: the slots of the days from the first to the last
-# day with traffic in the selection, hours without traffic counting as zero.
+# `traffic_heatmap` and `traffic_daily_peaks` (the same SQL) over the filtered hours.
+_FILTERED_HOURS_UTC_SQL = """
+    SELECT period_start, hour_start, requests
+    FROM traffic_hourly
+    WHERE {where}
+"""
 HEATMAP_SQL = f"""
-WITH filtered AS ({_FILTERED_HOURS_SQL}),
-days AS (
-    SELECT CAST(day AS DATE) AS day
-    FROM (SELECT min(period_start) AS first, max(period_start) AS last FROM filtered),
-        generate_series(first, last, INTERVAL 1 DAY) AS series(day)
-),
-slots AS (
-    SELECT isodow(day) AS weekday, hour, count(*) AS hours
-    FROM days CROSS JOIN range(24) AS hours(hour)
-    GROUP BY ALL
-),
-counts AS (
-    SELECT isodow(hour_start) AS weekday, hour(hour_start) AS hour, sum(requests) AS requests
-    FROM filtered
-    GROUP BY ALL
-)
-SELECT weekday, hour, CAST(hours AS INTEGER) AS hours,
-    CAST(coalesce(requests, 0) AS BIGINT) AS requests,
-    coalesce(requests, 0) / hours AS mean_requests,
-    coalesce(requests, 0) / sum(requests) OVER () AS share
-FROM slots LEFT JOIN counts USING (weekday, hour)
+WITH filtered AS ({_FILTERED_HOURS_UTC_SQL})
+SELECT weekday, hour, CAST(hours AS INTEGER) AS hours, requests, mean_requests, share
+FROM ({traffic_heatmap_sql("filtered")})
 ORDER BY weekday, hour
 """
-
-# `traffic_daily_peaks` over the filtered hours.
 DAILY_PEAKS_SQL = f"""
-WITH filtered AS ({_FILTERED_HOURS_SQL}),
-hours AS (
-    SELECT period_start AS day, hour(hour_start) AS hour, sum(requests) AS requests
-    FROM filtered
-    GROUP BY ALL
-),
-ranked AS (
-    SELECT *,
-        sum(requests) OVER (PARTITION BY day) AS day_requests,
-        row_number() OVER (PARTITION BY day ORDER BY requests DESC, hour) AS rank
-    FROM hours
-)
-SELECT day,
-    CAST(day_requests AS BIGINT) AS requests,
-    hour AS peak_hour,
-    CAST(requests AS BIGINT) AS peak_hour_requests,
-    day_requests / 24 AS mean_hour_requests,
-    requests / (day_requests / 24) AS peak_to_mean
-FROM ranked
-WHERE rank = 1
+WITH filtered AS ({_FILTERED_HOURS_UTC_SQL})
+SELECT * FROM ({traffic_daily_peaks_sql("filtered")})
 ORDER BY day
 """
 

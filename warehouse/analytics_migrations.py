@@ -243,13 +243,15 @@ CREATE TABLE traffic_hourly (
 )
 """
 
-# Every (weekday, hour) slot of the days from the first to the last day with traffic, so
-# hours without traffic count as zero.
-TRAFFIC_HEATMAP_VIEW_SQL = """
-CREATE VIEW traffic_heatmap AS
+
+def traffic_heatmap_sql(hours: str) -> str:
+    """Requests per (ISO weekday, UTC hour) of the relation `hours` (shaped like
+    `traffic_hourly`), over every day from its first to its last: hours without traffic count
+    as zero, so `mean_requests` is per slot of the calendar, not per slot with traffic."""
+    return f"""
 WITH days AS (
     SELECT CAST(day AS DATE) AS day
-    FROM (SELECT min(period_start) AS first, max(period_start) AS last FROM traffic_hourly),
+    FROM (SELECT min(period_start) AS first, max(period_start) AS last FROM {hours}),
         generate_series(first, last, INTERVAL 1 DAY) AS series(day)
 ),
 slots AS (
@@ -261,7 +263,7 @@ counts AS (
     SELECT isodow(timezone('UTC', hour_start)) AS weekday,
         hour(timezone('UTC', hour_start)) AS hour,
         sum(requests) AS requests
-    FROM traffic_hourly
+    FROM {hours}
     GROUP BY ALL
 )
 SELECT weekday, hour, hours,
@@ -271,20 +273,22 @@ SELECT weekday, hour, hours,
 FROM slots LEFT JOIN counts USING (weekday, hour)
 """
 
-# One row per UTC day with traffic; hours without traffic count as zero in the mean.
-TRAFFIC_DAILY_PEAKS_VIEW_SQL = """
-CREATE VIEW traffic_daily_peaks AS
-WITH hours AS (
+
+def traffic_daily_peaks_sql(hours: str) -> str:
+    """Per UTC day of the relation `hours`: its busiest hour and that hour's multiple of the
+    day's mean hour (the day's requests over 24)."""
+    return f"""
+WITH by_hour AS (
     SELECT period_start AS day, hour(timezone('UTC', hour_start)) AS hour,
         sum(requests) AS requests
-    FROM traffic_hourly
+    FROM {hours}
     GROUP BY ALL
 ),
 ranked AS (
     SELECT *,
         sum(requests) OVER (PARTITION BY day) AS day_requests,
         row_number() OVER (PARTITION BY day ORDER BY requests DESC, hour) AS rank
-    FROM hours
+    FROM by_hour
 )
 SELECT day,
     CAST(day_requests AS BIGINT) AS requests,
@@ -295,6 +299,12 @@ SELECT day,
 FROM ranked
 WHERE rank = 1
 """
+
+
+TRAFFIC_HEATMAP_VIEW_SQL = f"CREATE VIEW traffic_heatmap AS {traffic_heatmap_sql('traffic_hourly')}"
+TRAFFIC_DAILY_PEAKS_VIEW_SQL = (
+    f"CREATE VIEW traffic_daily_peaks AS {traffic_daily_peaks_sql('traffic_hourly')}"
+)
 
 BATCH_WINDOWS_TABLE_SQL = """
 CREATE TABLE batch_windows (
