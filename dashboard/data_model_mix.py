@@ -4,7 +4,7 @@ Tier shares are summed from `stats_daily_app` joined to `model_tiers` rather tha
 `model_mix_daily`: the same sums (both come from the same per-request counts), but with a
 provider and an app to filter on. `agent_roles_daily` has days and models only, so the
 provider and app filters do not apply to roles. Tokens are input + output tokens of ok
-requests; there is no cost anywhere (the warehouse carries no prices).
+requests; there is no share of cost (only some gateways report `requests.cost_usd`).
 """
 
 from __future__ import annotations

@@ -52,9 +52,10 @@ def layout(**_query: str) -> html.Div:
             html.Div(html.H1("Model mix"), className="page-header"),
             html.P(
                 "Tiers come from the config file's [tiers] patterns, then the built-in rules. "
-                "Tokens are input plus output tokens of ok requests; there is no cost, as the "
-                "warehouse carries no prices. Every filter applies to tiers and models; agent "
-                "roles follow the date and model filters only (they have no provider or app).",
+                "Tokens are input plus output tokens of ok requests; there is no share of cost, "
+                "as only some gateways report a cost (requests.cost_usd). Every filter applies "
+                "to tiers and models; agent roles follow the date and model filters only (they "
+                "have no provider or app).",
                 className="page-note",
             ),
             no_data_message(NO_DATA_ID),
