@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
+
 # A count above this is not a real token count (and would overflow downstream sums).
 MAX_COUNT = 2**53
 
@@ -54,3 +56,14 @@ def to_text(value: Any) -> str | None:
     if isinstance(value, bool | int | float):
         return str(value)
     return None
+
+
+def parse_json(value: Any) -> Any:
+    """JSON text (an attribute or field that carries JSON as a string) decoded; other values
+    as they are; None for broken JSON."""
+    if isinstance(value, str | bytes):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    return value

@@ -24,6 +24,8 @@ import orjson
 from jsonschema import exceptions as jsonschema_exceptions
 from jsonschema import validators
 
+from ingest.coerce import parse_json
+
 QUALITY_COLUMNS = (
     "tool_calls_valid",
     "tool_calls_invalid_json",
@@ -41,15 +43,6 @@ class ToolCall:
     arguments: Any  # JSON text as sent, or an already-decoded value; None = not reported
 
 
-def _loads(raw: Any) -> Any:
-    if isinstance(raw, str | bytes):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
-    return raw
-
-
 def _one_definition(item: Any) -> tuple[str, Mapping[str, Any] | None] | None:
     """A tool declaration in any provider's shape → (name, parameters schema)."""
     if not isinstance(item, Mapping):
@@ -62,7 +55,7 @@ def _one_definition(item: Any) -> tuple[str, Mapping[str, Any] | None] | None:
     name = spec.get("name")
     if not isinstance(name, str) or not name:
         return None
-    schema = _loads(spec.get("parameters", spec.get("input_schema", spec.get("inputSchema"))))
+    schema = parse_json(spec.get("parameters", spec.get("input_schema", spec.get("inputSchema"))))
     if isinstance(schema, Mapping) and isinstance(schema.get("json"), Mapping):
         schema = schema["json"]  # Bedrock wraps the schema in {"json": ...}
     return name, schema if isinstance(schema, Mapping) else None
@@ -72,7 +65,7 @@ def tool_definitions(raw: Any) -> dict[str, Mapping[str, Any] | None] | None:
     """Declared tools from a JSON array (or its text) in OpenAI chat / Responses, Anthropic,
     Gemini (`functionDeclarations`), Bedrock (`toolSpec`) or flat `{name, parameters}` shape.
     None when nothing usable was declared."""
-    items = _loads(raw)
+    items = parse_json(raw)
     if isinstance(items, Mapping):
         items = [items]
     if not isinstance(items, list):
@@ -101,7 +94,7 @@ def _validator(schema_json: bytes) -> Any:
 def classify_call(definitions: ToolDefinitions, call: ToolCall) -> str:
     if call.name not in definitions:
         return "tool_calls_unknown_tool"
-    arguments = _loads(call.arguments)
+    arguments = parse_json(call.arguments)
     if not isinstance(arguments, dict):
         return "tool_calls_invalid_json"
     schema = definitions[call.name]

@@ -13,9 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import orjson
-
-from ingest.coerce import to_count, to_float, to_text
+from ingest.coerce import parse_json, to_count, to_float, to_text
 from ingest.normalize import (
     classify_error,
     normalize_finish_reason,
@@ -73,16 +71,6 @@ class SpanConvention:
 
 
 # --- reading attributes ------------------------------------------------------------------------
-
-
-def parse_json(value: Any) -> Any:
-    """A JSON-encoded attribute decoded; other values as they are; None for broken JSON."""
-    if isinstance(value, str | bytes):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return None
-    return value
 
 
 def json_items(value: Any) -> list[Any] | None:
