@@ -64,7 +64,13 @@ class AnalyticsSettings:
     routing_min_requests: int = 100
     """Requests a provider needs in the window to be judged at all."""
     routing_min_uptime: float = 0.99
-    """Uptime floor: providers below it are left out."""
+    """Uptime floor: providers below it are left out, unless every provider of the model
+    misses a floor (then the pool keeps the best ones and is flagged degraded)."""
+    routing_relative_alpha: float = 0.01
+    """False discovery rate of the test of a provider's uptime against its best peer's."""
+    routing_relative_min_effect_h: float = 0.2
+    """Smallest Cohen's h by which a provider's uptime must trail its best peer's to be left
+    out as clearly worse (0.2: 99% against a perfect peer, 94% against 98%)."""
     routing_min_tool_validity: float = 0.95
     """Floor on the share of checked tool calls that were valid (when any were checked)."""
     routing_failure_penalty_ms: float = 10_000.0
@@ -108,6 +114,8 @@ _ALLOWED = {
     "routing_window_days": ("at least 1", _at_least(1)),
     "routing_min_requests": ("at least 1", _at_least(1)),
     "routing_min_uptime": ("in [0, 1]", _closed_share),
+    "routing_relative_alpha": ("between 0 and 1 (exclusive)", _fraction),
+    "routing_relative_min_effect_h": ("at least 0", _at_least(0)),
     "routing_min_tool_validity": ("in [0, 1]", _closed_share),
     "routing_failure_penalty_ms": ("at least 0", _at_least(0)),
 }

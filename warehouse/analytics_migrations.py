@@ -117,6 +117,24 @@ def m020_routing_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+# `routing_pools`' relative judgement (the best peer's uptime and the test against it) and
+# the pool-level flag; the job rebuilds the table whole, so defaults only cover old rows.
+ROUTING_POOL_DEGRADED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("best_peer", "VARCHAR"),
+    ("best_peer_uptime", "DOUBLE"),
+    ("uptime_vs_best_h", "DOUBLE"),
+    ("uptime_vs_best_q", "DOUBLE"),
+    ("behind_peers", "BOOLEAN NOT NULL DEFAULT false"),
+    ("pool_degraded", "BOOLEAN NOT NULL DEFAULT false"),
+    ("pool_reason", "VARCHAR"),
+)
+
+
+def m007_routing_pool_degraded(con: duckdb.DuckDBPyConnection) -> None:
+    for name, sql_type in ROUTING_POOL_DEGRADED_COLUMNS:
+        con.execute(f"ALTER TABLE routing_pools ADD COLUMN {name} {sql_type}")
+
+
 # Uptime over eligible requests (ok + provider errors); shared by `uptime_buckets` and the
 # view that re-aggregates it across models.
 UPTIME_RATIO_SQL = "CAST(ok_requests AS DOUBLE) / NULLIF(eligible_requests, 0) AS uptime"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import duckdb
 
 from warehouse.analytics_migrations import (
+    m007_routing_pool_degraded,
     m010_uptime_tables,
     m011_latency_tables,
     m012_traffic_tables,
@@ -166,6 +167,7 @@ MIGRATIONS: list[Migration] = [
     m012_traffic_tables,
     m020_routing_tables,
     m005_request_cost,
+    m007_routing_pool_degraded,
 ]
 
 

@@ -2,16 +2,38 @@
 
 Rebuilt whole on every run from the last `routing_window_days` of `requests` (ending at the
 newest request, so a replayed or sample database is judged on its own data) and the
-`provider_divergence` weeks overlapping that window. Rules, in order (every failing rule is
-named in `reason`): too little traffic, uptime below the floor (with 95% confidence: the upper
-end of its Wilson interval is below it), divergent in at least half
-of the tested weeks, tool-call validity below the floor (when tool calls were checked). The
-providers left are ranked by `score_ms` (lower is better), see `SCORE_SQL`.
+`provider_divergence` weeks overlapping that window. A provider is judged against its peers
+for the same model and against absolute floors; every failing rule is named in `reason`.
+
+- Always out: too little traffic, no uptime data, divergent in at least half of the tested
+  weeks, or uptime clearly worse than its best peer's (`behind_peers`: a two-proportion test,
+  Benjamini–Hochberg adjusted over the run, and a minimum Cohen's h, as in the divergence job).
+- Floors: uptime below `routing_min_uptime` with 95% confidence (the upper end of its Wilson
+  interval is below it), tool-call validity below its floor (when tool calls were checked).
+
+When no provider left by the first rules meets every floor, the floors are waived for that
+model: the pool keeps those providers (the best by relative uptime) and is flagged
+`pool_degraded` with a `pool_reason`, so the floors alone never empty a pool. A pool with
+nobody left at all is flagged too, saying why. The providers kept are ranked by `score_ms`
+(lower is better), see `SCORE_SQL`.
 """
 
 from __future__ import annotations
 
+from analytics.jobs.routing_text import (
+    EXCLUSIONS_SQL,
+    POOL_REASON_SQL,
+    RANK_REASON_SQL,
+    uptime_upper_sql,
+)
 from analytics.jobs.runner import RebuildJob
+from analytics.jobs.significance import (
+    bh_inputs_sql,
+    bh_q_sql,
+    cohens_h_sql,
+    normal_two_sided_p_sql,
+    two_proportion_z_sql,
+)
 from warehouse.schema import PROVIDER_ERROR_TYPES, REQUESTS_COLUMNS
 
 _PROVIDER_ERRORS = ", ".join(f"'{t}'" for t in PROVIDER_ERROR_TYPES)
@@ -23,47 +45,37 @@ _QUALITY_SUM = " + ".join(f"coalesce({c}, 0)" for c in _QUALITY_COLUMNS)
 # never reported TTFT) plus the failure share times the cost of a failed attempt.
 SCORE_SQL = "coalesce(p50_ttft_ms, p50_latency_ms) + (1 - uptime) * $routing_failure_penalty_ms"
 
+_Z_BEHIND = two_proportion_z_sql(
+    "CAST(ok_requests AS DOUBLE)",
+    "(ok_requests + provider_errors)",
+    "CAST(peer_ok AS DOUBLE)",
+    "peer_n",
+)
 
-def _pct(x: str) -> str:
-    return f"printf('%.2f%%', 100 * {x})"
-
-
-# Upper end of the 95% Wilson score interval of uptime over n = ok + provider errors: a
-# provider is left out only when even that is below the floor, so a few unlucky failures in
-# a small sample (99.5% uptime measured as 98.5% over 300 requests) do not flap the pool.
-_Z = 1.959964
-_Z2 = _Z**2
-
-
-def _uptime_upper_sql(n: str) -> str:
-    return f"""(
-        uptime + {_Z2} / (2 * {n})
-        + {_Z} * sqrt(uptime * (1 - uptime) / {n} + {_Z2} / (4 * {n} * {n}))
-    ) / (1 + {_Z2} / {n}
-    )"""
-
-
-_EXCLUSIONS_SQL = f"""concat_ws('; ',
-        CASE WHEN requests < $routing_min_requests
-            THEN printf('too little traffic: %d requests < %d', requests, $routing_min_requests)
-        END,
-        CASE WHEN uptime IS NULL THEN 'no uptime data (no ok request nor provider error)'
-             WHEN uptime_upper < $routing_min_uptime
-             THEN 'uptime ' || {_pct("uptime")} || ' < ' || {_pct("$routing_min_uptime")}
-                  || ' (95% upper bound ' || {_pct("uptime_upper")} || ')'
-        END,
-        CASE WHEN divergent THEN printf('divergent in %d of %d weeks: ', divergent_weeks,
-            tested_weeks) || last_divergent_reason END,
-        CASE WHEN tool_call_validity < $routing_min_tool_validity
-            THEN 'tool-call validity ' || {_pct("tool_call_validity")} || ' < '
-                 || {_pct("$routing_min_tool_validity")}
-        END)"""
-
-_RANK_REASON_SQL = f"""printf('rank %d: uptime ', rank) || {_pct("uptime")} || CASE
-        WHEN p50_ttft_ms IS NOT NULL THEN printf(', p50 TTFT %.0f ms', p50_ttft_ms)
-        WHEN p50_latency_ms IS NOT NULL
-        THEN printf(', p50 latency %.0f ms (no TTFT reported)', p50_latency_ms)
-        ELSE ', no latency reported' END"""
+# Columns of the statement that `routing_pools` does not store.
+_WORKING_COLUMNS = (
+    "exclusions",
+    "last_divergent_reason",
+    "tool_call_requests",
+    "tool_calls_valid",
+    "uptime_upper",
+    "judged_requests",
+    "eligible",
+    "uptime_vs_best_p",
+    "bh_rank",
+    "bh_m",
+    "below_uptime_floor",
+    "below_validity_floor",
+    "candidate",
+    "candidates",
+    "passing",
+    "thin_providers",
+    "unmeasured_providers",
+    "divergent_providers",
+    "below_uptime_providers",
+    "below_validity_providers",
+    "waived",
+)
 
 ROUTING_POOLS_INSERT_SQL = f"""
 INSERT INTO routing_pools BY NAME
@@ -132,12 +144,71 @@ judged AS (
     LEFT JOIN weeks USING (model, provider)
 ),
 bounded AS (
-    SELECT *, {_uptime_upper_sql("(ok_requests + provider_errors)")} AS uptime_upper
+    SELECT *, {uptime_upper_sql("(ok_requests + provider_errors)")} AS uptime_upper,
+        requests >= $routing_min_requests AND uptime IS NOT NULL AS judged_requests,
+        judged_requests AND NOT divergent AS eligible
     FROM judged
 ),
-scored AS (
-    SELECT *, {SCORE_SQL} AS score_ms, {_EXCLUSIONS_SQL} AS exclusions
+-- The two most reliable eligible providers of each model: a provider's best peer is the
+-- first of them that is not itself, so the most reliable one is never behind its peers.
+leaders AS (
+    SELECT model, provider AS peer, uptime AS peer_uptime, ok_requests AS peer_ok,
+        ok_requests + provider_errors AS peer_n,
+        row_number() OVER (
+            PARTITION BY model ORDER BY uptime DESC, ok_requests + provider_errors DESC, provider
+        ) AS place
     FROM bounded
+    WHERE eligible
+),
+best_peers AS (
+    SELECT bounded.model, bounded.provider, peer, peer_uptime, peer_ok, peer_n
+    FROM bounded JOIN leaders
+      ON leaders.model = bounded.model AND leaders.peer <> bounded.provider
+         AND leaders.place <= 2
+    WHERE bounded.judged_requests
+    QUALIFY row_number() OVER (PARTITION BY bounded.model, bounded.provider ORDER BY place) = 1
+),
+compared AS (
+    SELECT bounded.*, best_peers.peer AS best_peer, best_peers.peer_uptime AS best_peer_uptime,
+        {cohens_h_sql("uptime", "best_peers.peer_uptime")} AS uptime_vs_best_h,
+        -- Both sides perfect (z NULL): nothing to tell apart, p = 1.
+        CASE WHEN best_peers.peer IS NOT NULL
+            THEN coalesce(least(1.0, {normal_two_sided_p_sql(_Z_BEHIND)}), 1.0)
+        END AS uptime_vs_best_p
+    FROM bounded LEFT JOIN best_peers USING (model, provider)
+),
+tested AS (
+    SELECT *, {bh_inputs_sql("uptime_vs_best_p", "true")}
+    FROM compared
+),
+verdicts AS (
+    SELECT *,
+        coalesce(uptime_vs_best_h <= -$routing_relative_min_effect_h
+            AND uptime_vs_best_q < $routing_relative_alpha, false) AS behind_peers,
+        coalesce(uptime_upper < $routing_min_uptime, false) AS below_uptime_floor,
+        coalesce(tool_call_validity < $routing_min_tool_validity, false) AS below_validity_floor
+    FROM (SELECT *, {bh_q_sql("uptime_vs_best_p", "true")} AS uptime_vs_best_q FROM tested)
+),
+pools AS (
+    SELECT *,
+        count(*) FILTER (WHERE candidate) OVER pool AS candidates,
+        count(*) FILTER (
+            WHERE candidate AND NOT below_uptime_floor AND NOT below_validity_floor
+        ) OVER pool AS passing,
+        count(*) FILTER (WHERE requests < $routing_min_requests) OVER pool AS thin_providers,
+        count(*) FILTER (WHERE requests >= $routing_min_requests AND uptime IS NULL) OVER pool
+            AS unmeasured_providers,
+        count(*) FILTER (WHERE judged_requests AND divergent) OVER pool AS divergent_providers,
+        count(*) FILTER (WHERE eligible AND below_uptime_floor) OVER pool
+            AS below_uptime_providers,
+        count(*) FILTER (WHERE eligible AND below_validity_floor) OVER pool
+            AS below_validity_providers
+    FROM (SELECT *, eligible AND NOT behind_peers AS candidate FROM verdicts)
+    WINDOW pool AS (PARTITION BY model)
+),
+scored AS (
+    SELECT *, {SCORE_SQL} AS score_ms, {EXCLUSIONS_SQL} AS exclusions
+    FROM (SELECT *, candidates > 0 AND passing = 0 AS waived FROM pools)
 ),
 ranked AS (
     SELECT *, exclusions = '' AS included,
@@ -146,10 +217,10 @@ ranked AS (
         ) AS INTEGER) END AS rank
     FROM scored
 )
-SELECT * EXCLUDE (
-        exclusions, last_divergent_reason, tool_call_requests, tool_calls_valid, uptime_upper
-    ),
-    CASE WHEN included THEN {_RANK_REASON_SQL} ELSE exclusions END AS reason
+SELECT * EXCLUDE ({", ".join(_WORKING_COLUMNS)}),
+    CASE WHEN included THEN {RANK_REASON_SQL} ELSE exclusions END AS reason,
+    waived OR candidates = 0 AS pool_degraded,
+    {POOL_REASON_SQL} AS pool_reason
 FROM ranked
 """
 
@@ -161,6 +232,8 @@ ROUTING_POOLS_JOB = RebuildJob(
         "routing_window_days",
         "routing_min_requests",
         "routing_min_uptime",
+        "routing_relative_alpha",
+        "routing_relative_min_effect_h",
         "routing_min_tool_validity",
         "routing_failure_penalty_ms",
     ),
