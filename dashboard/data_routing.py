@@ -19,7 +19,8 @@ POOLS_SQL = """
 SELECT
     model, provider, provider_model, window_start, window_end, requests, uptime,
     tool_call_rate, tool_calls_checked, tool_call_validity, divergent, p50_latency_ms,
-    p50_ttft_ms, output_tokens_per_s, score_ms, included, rank, reason
+    p50_ttft_ms, output_tokens_per_s, score_ms, included, rank, reason, pool_degraded,
+    pool_reason
 FROM routing_pools
 WHERE {where}
 ORDER BY model, included DESC, rank, provider

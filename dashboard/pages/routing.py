@@ -108,10 +108,22 @@ TABLE_COLUMNS = (
 )
 
 
+def _pool_header(model: str, pool_reason: str | None) -> list[Any]:
+    """The model, and for a degraded pool a badge and why (every row of a pool has the same
+    `pool_reason`)."""
+    if pool_reason is None:
+        return [html.H3(model)]
+    return [
+        html.H3([model, html.Span("degraded", className="pool-badge")]),
+        html.P(pool_reason, className="pool-degraded-note"),
+    ]
+
+
 def _pool_card(model: str, pool: pl.DataFrame) -> html.Div:
     included = pool.filter(pl.col("included")).sort("rank").to_dicts()
     excluded = pool.filter(~pl.col("included")).sort("provider").to_dicts()
-    parts: list[Any] = [html.H3(model)]
+    pool_reason = pool["pool_reason"][0]
+    parts: list[Any] = _pool_header(model, pool_reason)
     if included:
         parts.append(
             html.Ol(
@@ -122,7 +134,8 @@ def _pool_card(model: str, pool: pl.DataFrame) -> html.Div:
                 className="pool-included",
             )
         )
-    else:
+    elif pool_reason is None:
+        # Only the provider filter can hide the whole of a healthy pool.
         parts.append(html.P("No provider passes every rule.", className="empty-note"))
     if excluded:
         parts.append(
@@ -134,7 +147,8 @@ def _pool_card(model: str, pool: pl.DataFrame) -> html.Div:
                 className="pool-excluded",
             )
         )
-    return html.Div(parts, className="pool-card")
+    degraded = " pool-card-degraded" if pool_reason is not None else ""
+    return html.Div(parts, className="pool-card" + degraded)
 
 
 def _window_note(pools: pl.DataFrame) -> str:
