@@ -48,6 +48,15 @@ def to_float(value: Any) -> float | None:
     return result if math.isfinite(result) and result >= 0 else None
 
 
+def to_bool(value: Any) -> bool | None:
+    """A boolean, or the text "true"/"false" in any case (LiteLLM writes "True"/"False")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
 def to_text(value: Any) -> str | None:
     if value is None:
         return None

@@ -17,6 +17,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "BIGINT": pa.int64(),
     "INTEGER": pa.int32(),
     "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "BOOLEAN": pa.bool_(),
 }
 
 REQUEST_SCHEMA: pa.Schema = pa.schema(

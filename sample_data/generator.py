@@ -155,6 +155,10 @@ def generate(
             "ingested_at": pa.nulls(n, pa.timestamp("us", tz="UTC")),
             **{column: pa.nulls(n, pa.int32()) for column in QUALITY_COLUMNS},
             "cost_usd": pa.nulls(n, pa.float64()),
+            "reasoning_level": pa.nulls(n, pa.string()),
+            # written as `gen_ai.request.stream` on spans and `stream` in request logs
+            "stream": pa.array(timing["streaming"]),
+            "server_address": pa.nulls(n, pa.string()),
         },
         schema=REQUEST_SCHEMA,
     ).take(order)

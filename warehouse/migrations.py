@@ -157,6 +157,10 @@ def m005_request_cost(con: duckdb.DuckDBPyConnection) -> None:
     _add_requests_columns(con, "m005_request_cost")
 
 
+def m006_request_details(con: duckdb.DuckDBPyConnection) -> None:
+    _add_requests_columns(con, "m006_request_details")
+
+
 MIGRATIONS: list[Migration] = [
     m001_requests,
     m002_stats_tables,
@@ -167,6 +171,7 @@ MIGRATIONS: list[Migration] = [
     m012_traffic_tables,
     m020_routing_tables,
     m005_request_cost,
+    m006_request_details,
     m007_routing_pool_degraded,
 ]
 

@@ -80,6 +80,24 @@ REQUESTS_COLUMNS: tuple[Column, ...] = (
         "cost of the request in US dollars as the gateway reported it; NULL = not reported",
         added_by="m005_request_cost",
     ),
+    *(
+        Column(name, sql_type, doc, added_by="m006_request_details")
+        for name, sql_type, doc in (
+            (
+                "reasoning_level",
+                "VARCHAR",
+                "reasoning effort the request asked for, as sent (`low`, `medium`, `high`, ...); "
+                "NULL = not reported",
+            ),
+            ("stream", "BOOLEAN", "whether the request streamed its answer; NULL = not reported"),
+            (
+                "server_address",
+                "VARCHAR",
+                "the server the client called (`server.address`), as reported: behind a "
+                "gateway provider, the upstream hint; NULL = not reported",
+            ),
+        )
+    ),
 )
 
 # `error_type` classes that count against a provider's uptime, and those that are the

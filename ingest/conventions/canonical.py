@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingest.coerce import to_count, to_float
+from ingest.coerce import to_bool, to_count, to_float
 from ingest.normalize import (
     classify_error,
     known_finish_reason,
@@ -90,13 +90,20 @@ def http_status(item: Mapping[str, Any], field: str) -> int | None:
     return status
 
 
-def flag(item: Mapping[str, Any], field: str) -> bool:
+def boolean(item: Mapping[str, Any], field: str) -> bool | None:
+    """A boolean or the text "true"/"false" (any case); None when absent."""
     value = item.get(field)
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise FieldError(field, f"not a boolean: {value!r}")
+    if value is None:
+        return None
+    result = to_bool(value)
+    if result is None:
+        raise FieldError(field, f"not a boolean: {value!r}")
+    return result
+
+
+def flag(item: Mapping[str, Any], field: str) -> bool:
+    """A boolean that is false when absent."""
+    return bool(boolean(item, field))
 
 
 def _epoch_to_us(value: float) -> int | None:
@@ -210,6 +217,9 @@ def to_record(item: Mapping[str, Any]) -> Record:
         "user_id": text(item, "user_id"),
         "session_id": text(item, "session_id"),
         "cost_usd": amount(item, "cost_usd"),
+        "reasoning_level": text(item, "reasoning_level"),
+        "stream": boolean(item, "stream"),
+        "server_address": text(item, "server_address"),
     }
     resolve_outcome(
         record,

@@ -41,7 +41,10 @@ INPUT_TOKEN_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
 OUTPUT_TOKEN_KEYS = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
 REASONING_KEYS = ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens")
 CACHE_READ_KEYS = ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens")
+# `cache_creation.input_tokens` was renamed `cache_write.input_tokens` when the conventions moved
+# (semantic-conventions-genai changelog.d/440.breaking.md); both are still sent.
 CACHE_WRITE_KEYS = (
+    "gen_ai.usage.cache_write.input_tokens",
     "gen_ai.usage.cache_creation.input_tokens",
     "gen_ai.usage.cache_creation_input_tokens",
 )
@@ -52,6 +55,12 @@ TTFT_SECONDS_KEYS = (
     "gen_ai.client.operation.time_to_first_chunk",
 )
 DURATION_SECONDS_KEY = "gen_ai.client.operation.duration"
+# Request options and the server the client called (semantic-conventions-genai
+# docs/gen-ai/client-inference.md): the reasoning level is free text, "the exact string value
+# sent to the provider"; `server.address` names the server behind any intermediaries.
+REASONING_LEVEL_KEY = "gen_ai.request.reasoning.level"
+STREAM_KEY = "gen_ai.request.stream"
+SERVER_ADDRESS_KEY = "server.address"
 HTTP_STATUS_KEYS = ("http.response.status_code", "http.status_code")
 USER_KEYS = ("user.id", "enduser.id")
 SESSION_KEYS = ("session.id", "gen_ai.conversation.id")
@@ -133,6 +142,9 @@ def fields(span: SpanView, read: AttributeReader, source: str = SOURCE) -> SpanF
         http_status=read.count(*HTTP_STATUS_KEYS),
         user_id=read.text(*USER_KEYS),
         session_id=read.text(*SESSION_KEYS),
+        reasoning_level=read.text(REASONING_LEVEL_KEY),
+        stream=read.flag(STREAM_KEY),
+        server_address=read.text(SERVER_ADDRESS_KEY),
     )
 
 

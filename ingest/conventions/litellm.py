@@ -18,6 +18,7 @@ from typing import Any
 from ingest.conventions.canonical import (
     FieldError,
     amount,
+    boolean,
     count,
     resolve_outcome,
     text,
@@ -126,6 +127,9 @@ def to_record(item: Mapping[str, Any]) -> Record:
         "session_id": text(item, "session_id"),
         # LiteLLM's own price of the call (`StandardLoggingPayload.response_cost`, USD).
         "cost_usd": amount(item, "response_cost"),
+        # True for a streamed call; LiteLLM leaves it null otherwise (litellm_logging.py,
+        # `get_standard_logging_object_payload`), which stays NULL: not reported.
+        "stream": boolean(item, "stream"),
         **tool_columns(reading.tool_calls, _tool_declarations(item)),
     }
     resolve_outcome(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from ingest.conventions import genai
-from ingest.conventions.openllmetry import function_definitions
+from ingest.conventions.openllmetry import STREAMING_KEY, function_definitions
 from ingest.conventions.span_record import (
     AttributeReader,
     Role,
@@ -88,6 +88,8 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
         user_id=base.user_id or read.text("metadata.user_api_key_end_user_id"),
         # LiteLLM's own price for the call (observed on litellm 1.110 spans).
         cost_usd=read.amount("gen_ai.cost.total_cost"),
+        # "True"/"False", or `gen_ai.request.stream` in LiteLLM's semconv mode.
+        stream=base.stream if base.stream is not None else read.flag(STREAMING_KEY),
     )
 
 

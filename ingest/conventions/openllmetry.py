@@ -34,6 +34,8 @@ LLM_REQUEST_TYPES = frozenset({"chat", "completion"})  # LLMRequestTypeValues, m
 # Span names of the per-vendor instrumentations: `openai.chat`, `anthropic.chat`, ...
 SPAN_NAME = re.compile(r"^[a-z][a-z0-9_]*\.(chat|completion)$")
 MARKER_PREFIXES = ("gen_ai.completion.", "gen_ai.prompt.", "llm.usage.", "traceloop.")
+# `SpanAttributes.LLM_IS_STREAMING`: a boolean here, the text "True"/"False" from LiteLLM.
+STREAMING_KEY = "llm.is_streaming"
 
 
 def claims(span: SpanView) -> bool:
@@ -96,6 +98,7 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
         else read.count("llm.usage.reasoning_tokens"),
         tool_calls=calls,
         tool_definitions=base.tool_definitions or function_definitions(attrs),
+        stream=base.stream if base.stream is not None else read.flag(STREAMING_KEY),
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ingest.coerce import parse_json, to_count, to_float, to_text
+from ingest.coerce import parse_json, to_bool, to_count, to_float, to_text
 from ingest.normalize import (
     classify_error,
     normalize_finish_reason,
@@ -29,6 +29,10 @@ Role = Literal["llm", "tool"]
 NS_PER_DAY = 86_400 * 10**9
 # A start before 2000 is a timestamp in the wrong unit (seconds or microseconds), not a request.
 EARLIEST_START_NS = 946_684_800 * 10**9
+# The span event every instrumentation records for an exception, and the GenAI client one, which
+# means the operation failed (semantic-conventions-genai model/gen-ai/events.yaml).
+EXCEPTION_EVENT = "exception"
+GENAI_EXCEPTION_EVENT = "gen_ai.client.operation.exception"
 
 
 @dataclass(slots=True)
@@ -57,6 +61,9 @@ class SpanFields:
     app: str | None = None  # None: the resource's service.name
     user_id: str | None = None
     session_id: str | None = None
+    reasoning_level: str | None = None  # as sent to the provider
+    stream: bool | None = None
+    server_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +148,10 @@ class AttributeReader:
         seconds = self._checked(keys, to_float)
         return seconds * 1000.0 if seconds is not None else None
 
+    def flag(self, *keys: str) -> bool | None:
+        """A boolean, or its text "true"/"false" in any case."""
+        return self._checked(keys, to_bool)
+
     def amount(self, *keys: str) -> float | None:
         """A non-negative number as it is (milliseconds, dollars, ...)."""
         return self._checked(keys, to_float)
@@ -173,10 +184,21 @@ def span_times(
     return start // 1000, (end - start) / 1_000_000
 
 
-def _exception_types(span: SpanView) -> tuple[str | None, ...]:
-    return tuple(
-        to_text(attrs.get("exception.type")) for name, attrs in span.events if name == "exception"
-    )
+def _exception_signals(span: SpanView) -> tuple[tuple[str | None, ...], bool]:
+    """(`error.type` and `exception.type` of the span's exception events, whether one of them
+    is the GenAI client event that marks the operation as failed). The GenAI event carries
+    `exception.type` / `.message` and may repeat the span's attributes, `error.type` among
+    them (semantic-conventions-genai docs/gen-ai/gen-ai-exceptions.md)."""
+    signals: list[str | None] = []
+    failed = False
+    for name, attrs in span.events:
+        if name not in (EXCEPTION_EVENT, GENAI_EXCEPTION_EVENT):
+            continue
+        if name == GENAI_EXCEPTION_EVENT:
+            failed = True
+            signals.append(to_text(attrs.get("error.type")))
+        signals.append(to_text(attrs.get("exception.type")))
+    return tuple(signals), failed
 
 
 def _tool_call_count(reported: int | None, children: int, finish_reason: str | None) -> int | None:
@@ -202,8 +224,10 @@ def build_record(
         duration_ms = fields.duration_ms
     http_status = fields.http_status
     signals = fields.error_signals
+    exception_signals, exception_failed = _exception_signals(span)
     is_error = (
         span.status_code == STATUS_CODE_ERROR
+        or exception_failed
         or any(signals)
         or (http_status is not None and http_status >= 400)
     )
@@ -233,7 +257,7 @@ def build_record(
         "cache_write_tokens": fields.cache_write_tokens,
         "tool_calls": _tool_call_count(reported, tool_children, finish_reason),
         "status": "error" if is_error else "ok",
-        "error_type": classify_error(*signals, *_exception_types(span), http_status=http_status)
+        "error_type": classify_error(*signals, *exception_signals, http_status=http_status)
         if is_error
         else None,
         "http_status": http_status,
@@ -243,6 +267,9 @@ def build_record(
         "source": fields.source,
         "ingested_at": ingested_at_us,
         "cost_usd": fields.cost_usd,
+        "reasoning_level": fields.reasoning_level,
+        "stream": fields.stream,
+        "server_address": fields.server_address,
     }
     if fields.tool_calls:
         quality = classify_tool_calls(fields.tool_definitions, fields.tool_calls)

@@ -83,6 +83,9 @@ def expected(**overrides: Any) -> Record:
         "source": "otlp:genai",
         "ingested_at": INGESTED_US,
         "cost_usd": None,
+        "reasoning_level": None,
+        "stream": None,
+        "server_address": None,
     }
     assert set(overrides) <= set(base)
     return {**base, **overrides}
@@ -520,7 +523,7 @@ def test_bad_values_become_none_with_warnings_never_an_exception() -> None:
             "invalid gen_ai.usage.output_tokens": 2,
             "invalid gen_ai.usage.reasoning.output_tokens": 1,
             "invalid gen_ai.usage.cache_read.input_tokens": 1,
-            "invalid gen_ai.usage.cache_creation.input_tokens": 1,
+            "invalid gen_ai.usage.cache_write.input_tokens": 1,
             "invalid gen_ai.response.time_to_first_chunk": 2,
         }
     )
@@ -586,3 +589,21 @@ def test_rejected_json_spans_are_counted_and_good_ones_mapped() -> None:
         1,
         ["span 'bad': spanId must be 16 hex characters"],
     )
+
+
+def test_request_details_as_reported_and_a_bad_stream_flag_is_null_with_a_warning() -> None:
+    mapped = map_both(
+        SpanSpec(
+            span_id=S1,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.reasoning.level": "minimal",
+                "gen_ai.request.stream": "yes",
+                "server.address": "openrouter.ai",
+            },
+        )
+    )
+    assert mapped.records == [
+        expected(reasoning_level="minimal", stream=None, server_address="openrouter.ai")
+    ]
+    assert mapped.warnings == Counter({"invalid gen_ai.request.stream": 1})

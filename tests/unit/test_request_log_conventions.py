@@ -46,7 +46,7 @@ EXPECTED: dict[str, Record] = {
         native_finish_reason="tool_calls", input_tokens=1320, output_tokens=160,
         reasoning_tokens=0, cached_input_tokens=1024, tool_calls=2, status="ok",
         app="travel-planner", user_id="u_5531", source="requests:litellm", cost_usd=0.00312,
-        **quality(1, invalid_json=1)),
+        stream=True, **quality(1, invalid_json=1)),
     # non-streaming: completionStartTime is LiteLLM's copy of endTime, not a first token
     "litellm_success.json": row(
         request_id="chatcmpl-8e6b0c1a-41f2-4d7e-9b3a-5c2f7e1d9a04",

@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 import pytest
 
+from ingest.payloads import JSON, prepare_traces
 from ingest.record import Record, records_to_table
 from ingest.request_logs import (
     UNRECOGNISED_SHAPE,
@@ -130,6 +131,10 @@ FIELD_ERRORS = [
     ({"http_status": 999}, "http_status", "not an HTTP status: 999"),
     ({"status": "maybe"}, "status", "not 'ok' or 'error': 'maybe'"),
     ({"model": {"name": "gpt-4o"}}, "model", "not a string: {'name': 'gpt-4o'}"),
+    ({"stream": "yes"}, "stream", "not a boolean: 'yes'"),
+    ({"stream": 1}, "stream", "not a boolean: 1"),
+    ({"reasoning_level": ["high"]}, "reasoning_level", "not a string: ['high']"),
+    ({"server_address": {"host": "x"}}, "server_address", "not a string: {'host': 'x'}"),
 ]
 
 
@@ -295,6 +300,59 @@ def test_canonical_numbers_as_strings_and_unknown_keys_ignored() -> None:
         source="requests:canonical",
         ingested_at=RECEIVED,
     )
+
+
+@pytest.mark.parametrize(("given", "stored"), [(True, True), ("FALSE", False), (None, None)])
+def test_canonical_request_details(given: object, stored: bool | None) -> None:
+    item = canonical(reasoning_level="xhigh", stream=given, server_address="api.anthropic.com")
+    records, errors = map_request_logs([item], received_at_us=RECEIVED)
+    assert errors == []
+    assert whole(records[0]) == row(
+        request_id="r1",
+        started_at=1_762_160_400_000_000,
+        status="ok",
+        reasoning_level="xhigh",
+        stream=stored,
+        server_address="api.anthropic.com",
+        source="requests:canonical",
+        ingested_at=RECEIVED,
+    )
+
+
+def test_a_canonical_record_and_its_span_give_the_same_row() -> None:
+    """The first span of spans/genai_semconv_genai.json, logged by a gateway as a canonical
+    record: the same row but for where it came from."""
+    spans = orjson.loads((EXAMPLES / "conventions/spans/genai_semconv_genai.json").read_bytes())
+    span = spans["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span_rows = prepare_traces(orjson.dumps(spans), JSON).table.to_pylist()
+    item = {
+        "request_id": "chatcmpl-Semconv142Stream01",
+        "trace_id": span["traceId"],
+        "span_id": span["spanId"],
+        "started_at": "2025-11-03T09:00:00Z",
+        "duration_ms": 4200,
+        "ttft_ms": 350,
+        "provider": "openai",
+        "model_raw": "gpt-5-2025-08-07",
+        "native_finish_reason": "stop",
+        "input_tokens": 3000,
+        "output_tokens": 800,
+        "reasoning_tokens": 512,
+        "cached_input_tokens": 1024,
+        "cache_write_tokens": 256,
+        "tool_calls": 0,
+        "app": "semconv-client",
+        "reasoning_level": "high",
+        "stream": True,
+        "server_address": "api.openai.com",
+    }
+    records, errors = map_request_logs([item], received_at_us=RECEIVED)
+    assert errors == []
+    (canonical_row,) = records_to_table(records).to_pylist()
+    differing = {"source", "ingested_at"}
+    assert {k: v for k, v in canonical_row.items() if k not in differing} == {
+        k: v for k, v in span_rows[0].items() if k not in differing
+    }
 
 
 # --- OpenRouter generation records -----------------------------------------------------------

@@ -152,6 +152,119 @@ def test_genai_deprecated_names_with_output_messages_as_an_otlp_array() -> None:
     ]
 
 
+SEMCONV_GENAI = {
+    "parent_span_id": None,
+    "tool_calls": 0,
+    "app": "semconv-client",
+    "source": "otlp:genai",
+}
+
+
+def test_genai_names_from_the_semantic_conventions_genai_repository() -> None:
+    """open-telemetry/semantic-conventions-genai: `cache_write.input_tokens` (renamed from
+    `cache_creation`), `request.reasoning.level`, `request.stream`, `time_to_first_chunk` (s),
+    `server.address` and the `gen_ai.client.operation.exception` event."""
+    rows, prepared = prepare("genai_semconv_genai")
+    trace = "9a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    assert rows == [
+        row(
+            trace,
+            "e100000000000001",
+            request_id="chatcmpl-Semconv142Stream01",
+            started_at=at(0),
+            duration_ms=4200.0,
+            ttft_ms=350.0,  # time_to_first_chunk 0.35 s
+            provider="openai",
+            provider_raw="openai",
+            model="openai/gpt-5",
+            model_raw="gpt-5-2025-08-07",
+            finish_reason="stop",
+            native_finish_reason="stop",
+            input_tokens=3000,
+            output_tokens=800,
+            reasoning_tokens=512,
+            cached_input_tokens=1024,
+            cache_write_tokens=256,  # the new name wins over `cache_creation` (999)
+            status="ok",
+            reasoning_level="high",
+            stream=True,
+            server_address="api.openai.com",
+            **SEMCONV_GENAI,
+        ),
+        row(
+            trace,
+            "e100000000000002",
+            request_id="msg_01Semconv142Proxy0001",
+            started_at=at(5000),
+            duration_ms=2500.0,
+            provider="portkey",  # the gateway the client called stays the provider
+            provider_raw="portkey",
+            model="anthropic/claude-sonnet-4.5",
+            model_raw="claude-sonnet-4-5-20250929",
+            finish_reason="stop",
+            native_finish_reason="end_turn",
+            input_tokens=1500,
+            output_tokens=200,
+            cache_write_tokens=1200,
+            status="ok",
+            stream=False,  # the text "false"
+            server_address="api.anthropic.com",  # the upstream hint
+            **SEMCONV_GENAI,
+        ),
+        row(
+            trace,
+            "e100000000000003",
+            started_at=at(8000),
+            duration_ms=300.0,
+            provider="openai",
+            provider_raw="openai",
+            model="openai/gpt-5-mini",
+            model_raw="gpt-5-mini",
+            # no span status, no error.type: the GenAI exception event says it failed
+            finish_reason="error",
+            status="error",
+            error_type="rate_limit",  # exception.type openai.RateLimitError
+            stream=True,
+            server_address="api.openai.com",
+            **SEMCONV_GENAI,
+        ),
+        row(
+            trace,
+            "e100000000000004",
+            started_at=at(9000),
+            duration_ms=400.0,
+            provider="anthropic",
+            provider_raw="anthropic",
+            model="anthropic/claude-haiku-4.5",
+            model_raw="claude-haiku-4-5",
+            finish_reason="error",
+            status="error",
+            # the event's copied error.type beats its generic exception.type
+            error_type="overloaded",
+            reasoning_level="low",
+            **SEMCONV_GENAI,
+        ),
+        row(
+            trace,
+            "e100000000000005",
+            request_id="chatcmpl-Semconv142Handled1",
+            started_at=at(10000),
+            duration_ms=900.0,
+            provider="openai",
+            provider_raw="openai",
+            model="openai/gpt-4o-mini",
+            model_raw="gpt-4o-mini-2024-07-18",
+            finish_reason="stop",
+            native_finish_reason="stop",
+            input_tokens=90,
+            output_tokens=12,
+            status="ok",  # a plain `exception` event was handled: not an error
+            **SEMCONV_GENAI,
+        ),
+    ]
+    assert (prepared.received, prepared.rejected, prepared.warnings) == (5, 0, Counter())
+
+
 def test_reported_calls_and_more_execute_tool_children_keep_the_larger_count() -> None:
     llm = "a000000000000001"
     message = orjson.dumps(
@@ -269,6 +382,7 @@ def test_openllmetry_current_names() -> None:
             status="ok",
             app="docs-assistant",
             source="otlp:openllmetry",
+            stream=True,  # llm.is_streaming
         )
     ]
 
@@ -462,6 +576,7 @@ def test_litellm_callback_spans() -> None:
             user_id="cust-88",
             source="otlp:litellm",
             cost_usd=0.0051,  # gen_ai.cost.total_cost
+            stream=False,  # llm.is_streaming "False"
         ),
         row(
             trace,
@@ -479,6 +594,7 @@ def test_litellm_callback_spans() -> None:
             http_status=429,  # error.code
             app="payments",  # metadata.user_api_key_team_alias
             source="otlp:litellm",
+            stream=True,  # llm.is_streaming "True"
         ),
     ]
     assert prepared.received == 4  # the raw request span and the embedding are not rows
@@ -555,7 +671,7 @@ def test_bad_timestamps_and_numbers_become_null_with_counted_warnings() -> None:
             "invalid gen_ai.usage.output_tokens": 1,
             "invalid gen_ai.usage.reasoning.output_tokens": 1,
             "invalid gen_ai.usage.cache_read.input_tokens": 1,
-            "invalid gen_ai.usage.cache_creation.input_tokens": 1,
+            "invalid gen_ai.usage.cache_write.input_tokens": 1,
             "invalid gen_ai.response.time_to_first_chunk": 1,
             "invalid http.response.status_code": 1,
             "invalid ai.usage.inputTokens": 1,
@@ -581,6 +697,7 @@ def test_every_fixture_is_tested() -> None:
         "bad_values",
         "genai_current",
         "genai_deprecated_array",
+        "genai_semconv_genai",
         "litellm",
         "openinference",
         "openllmetry_current",
