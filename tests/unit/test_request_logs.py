@@ -304,12 +304,15 @@ def test_canonical_numbers_as_strings_and_unknown_keys_ignored() -> None:
 
 @pytest.mark.parametrize(("given", "stored"), [(True, True), ("FALSE", False), (None, None)])
 def test_canonical_request_details(given: object, stored: bool | None) -> None:
-    item = canonical(reasoning_level="xhigh", stream=given, server_address="api.anthropic.com")
+    item = canonical(
+        reasoning_level="xhigh", stream=given, server_address="api.anthropic.com", tool_calls=0
+    )
     records, errors = map_request_logs([item], received_at_us=RECEIVED)
     assert errors == []
     assert whole(records[0]) == row(
         request_id="r1",
         started_at=1_762_160_400_000_000,
+        tool_calls=0,
         status="ok",
         reasoning_level="xhigh",
         stream=stored,
