@@ -153,7 +153,12 @@ def resolve_outcome(
 ) -> None:
     """Fill `status`, `error_type`, `finish_reason` and `native_finish_reason` of a record whose
     `http_status` and `tool_calls` are already set. A cancelled request is an error of type
-    `cancelled`: it counts in `requests` only, never as ok nor against the provider."""
+    `cancelled`: it counts in `requests` only, never as ok nor against the provider.
+
+    A gateway's own `tool_calls` label says the answer held tool calls (OpenRouter reports it
+    where Gemini's native reason is `STOP`). With no count given, a request known to have
+    ended otherwise (or failed) made none, as for spans (`span_record`); one that ended on
+    tool calls made some, count unknown (NULL)."""
     has_error_signal = any(error_signals) or (record.get("http_status") or 0) >= 400
     labels = (known_finish_reason(native), known_finish_reason(given_reason))
     cancelled = cancelled or "cancelled" in labels
@@ -170,10 +175,12 @@ def resolve_outcome(
     record["native_finish_reason"] = native or given_reason
     record["finish_reason"] = normalize_finish_reason(
         reason,
-        has_tool_calls=(record.get("tool_calls") or 0) > 0,
+        has_tool_calls=(record.get("tool_calls") or 0) > 0 or labels[1] == "tool_calls",
         cancelled=cancelled,
         is_error=status == "error",
     )
+    if record.get("tool_calls") is None and record["finish_reason"] not in (None, "tool_calls"):
+        record["tool_calls"] = 0
 
 
 def _status(item: Mapping[str, Any]) -> str | None:

@@ -105,8 +105,12 @@ def to_record(item: Mapping[str, Any]) -> Record:
     metadata = mapping(item, "metadata") or {}
     with under("metadata"):
         app = text(metadata, "user_api_key_alias") or text(metadata, "user_api_key_team_alias")
+    status = choice(item, "status", STATUSES)
     prompt_tokens = count(item, "prompt_tokens")
     completion_tokens = count(item, "completion_tokens")
+    if status == "error" and not prompt_tokens and not completion_tokens:
+        # LiteLLM logs zero counts for a call that failed before any answer: none reported.
+        prompt_tokens = completion_tokens = None
     record: Record = {
         "request_id": request_id,
         "started_at": started_at,
@@ -135,7 +139,7 @@ def to_record(item: Mapping[str, Any]) -> Record:
     resolve_outcome(
         record,
         native=reading.native_finish_reason,
-        status=choice(item, "status", STATUSES),
+        status=status,
         error_signals=(*error_signals, *reading.error_signals),
     )
     return record

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from ingest.coerce import to_text
+from ingest.coerce import to_count, to_text
 from ingest.conventions import genai
 from ingest.conventions.span_record import (
     AttributeReader,
@@ -44,6 +44,8 @@ PROVIDER_CALLS = frozenset(
 )
 TOOL_CALL = "ai.toolCall"
 SDK_FINISH_SPELLINGS = frozenset({"tool-calls", "content-filter"})
+# `ai.model.provider` of the AI SDK's Anthropic Messages providers (Anthropic, Claude on Vertex).
+ANTHROPIC_API_PROVIDERS = ("anthropic.", "vertex.anthropic.", "google.vertex.anthropic.")
 
 # `ai.model.provider` is "<provider>.<api>" ("openai.chat", "anthropic.messages",
 # "google.vertex.chat"); the provider part, as the SDK's own mapProviderName reads it.
@@ -96,10 +98,40 @@ def _tool_calls(read: AttributeReader) -> list[ToolCall] | None:
     ]
 
 
+def _cache_writes(read: AttributeReader) -> int | None:
+    """ai 6 `inputTokenDetails.cacheWriteTokens`, else (AI SDK 5) Anthropic's
+    `cacheCreationInputTokens` in the response's provider metadata."""
+    written = read.count("ai.usage.inputTokenDetails.cacheWriteTokens")
+    if written is not None:
+        return written
+    metadata = read.json("ai.response.providerMetadata")
+    anthropic = metadata.get("anthropic") if isinstance(metadata, Mapping) else None
+    if not isinstance(anthropic, Mapping) or anthropic.get("cacheCreationInputTokens") is None:
+        return None
+    return to_count(anthropic["cacheCreationInputTokens"])
+
+
+def _input_tokens(
+    read: AttributeReader, provider_raw: str | None, cached: int | None, written: int | None
+) -> int | None:
+    """All input. ai 6 reports the total (with `inputTokenDetails`); before it, the Anthropic
+    provider (@ai-sdk/anthropic 2.x, reused for Claude on Vertex) reported Anthropic's own
+    count, which leaves the cache reads and writes out."""
+    total = read.count("ai.usage.inputTokens", "ai.usage.promptTokens", *genai.INPUT_TOKEN_KEYS)
+    uncached = (provider_raw or "").lower().startswith(ANTHROPIC_API_PROVIDERS) and not any(
+        key.startswith("ai.usage.inputTokenDetails.") for key in read.attrs
+    )
+    if total is None or not uncached:
+        return total
+    return total + (cached or 0) + (written or 0)
+
+
 def fields_legacy(span: SpanView, read: AttributeReader) -> SpanFields:
     provider_raw = read.text("ai.model.provider", "gen_ai.system")
     reason = read.text("ai.response.finishReason", "ai.finishReason")
     tools = read.attrs.get("ai.prompt.tools")  # one JSON text per declared tool
+    cached = read.count("ai.usage.cachedInputTokens", "ai.usage.inputTokenDetails.cacheReadTokens")
+    written = _cache_writes(read)
     return SpanFields(
         source=SOURCE,
         provider_raw=provider_raw,
@@ -108,18 +140,15 @@ def fields_legacy(span: SpanView, read: AttributeReader) -> SpanFields:
             "ai.response.model", "gen_ai.response.model", "ai.model.id", "gen_ai.request.model"
         ),
         finish_reasons=[reason] if reason else genai.finish_reasons(read.attrs),
-        input_tokens=read.count(
-            "ai.usage.inputTokens", "ai.usage.promptTokens", *genai.INPUT_TOKEN_KEYS
-        ),
+        input_tokens=_input_tokens(read, provider_raw, cached, written),
         output_tokens=read.count(
             "ai.usage.outputTokens", "ai.usage.completionTokens", *genai.OUTPUT_TOKEN_KEYS
         ),
         reasoning_tokens=read.count(
             "ai.usage.reasoningTokens", "ai.usage.outputTokenDetails.reasoningTokens"
         ),
-        cached_input_tokens=read.count(
-            "ai.usage.cachedInputTokens", "ai.usage.inputTokenDetails.cacheReadTokens"
-        ),
+        cached_input_tokens=cached,
+        cache_write_tokens=written,
         tool_calls=_tool_calls(read),
         tool_definitions=tool_definitions(json_items(tools)) if tools else None,
         ttft_ms=read.amount("ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"),

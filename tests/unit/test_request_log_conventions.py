@@ -59,7 +59,7 @@ EXPECTED: dict[str, Record] = {
     "litellm_failure.json": row(
         request_id="6c2d9e1f-7a3b-4c5d-8e9f-0a1b2c3d4e5f", started_at=at("2025-11-03T09:01:00.5Z"),
         duration_ms=312.0, provider="azure", provider_raw="azure", model="openai/gpt-4o-mini",
-        model_raw="azure/gpt-4o-mini", finish_reason="error", input_tokens=0, output_tokens=0,
+        model_raw="azure/gpt-4o-mini", finish_reason="error", tool_calls=0,
         status="error", error_type="rate_limit", http_status=429, app="docs-assistant",
         user_id="u_0193", source="requests:litellm", cost_usd=0.0),
     "openai_chat_tool_calls.json": row(
@@ -143,15 +143,16 @@ EXPECTED: dict[str, Record] = {
         request_id="req_011CUkZ2kq8QpR5vX7yB3nDw", started_at=at("2025-11-03T09:20:00Z"),
         duration_ms=1210.0, provider="anthropic", provider_raw="anthropic",
         model="anthropic/claude-opus-4.1", model_raw="claude-opus-4-1-20250805",
-        finish_reason="error", status="error", error_type="overloaded", http_status=529,
+        finish_reason="error", tool_calls=0, status="error", error_type="overloaded",
+        http_status=529,
         app="code-review-bot", source="requests:provider-error"),
     # no id anywhere: a hash of the record (this value must never change: it is the dedupe key)
     "failed_gemini_rate_limit_429.json": row(
         request_id="sha256:68836ab2befb16dcb10d45271430215b",
         started_at=at("2025-11-03T09:21:10.5Z"), duration_ms=310.0, provider="google-ai-studio",
         provider_raw="gemini", model="google/gemini-2.5-flash", model_raw="gemini-2.5-flash",
-        finish_reason="error", status="error", error_type="rate_limit", http_status=429,
-        app="docs-assistant", source="requests:provider-error"),
+        finish_reason="error", tool_calls=0, status="error", error_type="rate_limit",
+        http_status=429, app="docs-assistant", source="requests:provider-error"),
 }  # fmt: skip
 
 
@@ -389,7 +390,7 @@ def test_a_call_that_got_no_answer_is_an_error_row() -> None:
         "connection",
         "error",
     )
-    assert (record["tool_calls"], record["input_tokens"]) == (None, None)
+    assert (record["tool_calls"], record["input_tokens"]) == (0, None)
     assert record["source"] == "requests:provider-error"
 
 
