@@ -69,26 +69,30 @@ RATE_LIMITED = {
 }
 EXPECTED = {
     "otel": [
-        {**PLAIN, "source": "otlp:litellm", "app": SERVICE},
-        {**TOOLS, "source": "otlp:litellm", "app": SERVICE},
+        # LiteLLM writes llm.is_streaming "False" on every span of a non-streamed call.
+        {**PLAIN, "source": "otlp:litellm", "app": SERVICE, "stream": False},
+        {**TOOLS, "source": "otlp:litellm", "app": SERVICE, "stream": False},
         # The span of a failed call carries no usage and no answer.
         {
             **RATE_LIMITED,
             "source": "otlp:litellm",
             "app": SERVICE,
+            "stream": False,
             "input_tokens": None,
             "output_tokens": None,
             "tool_calls": 0,
         },
     ],
     "payload": [
-        {**PLAIN, "source": "requests:litellm", "app": None},
-        {**TOOLS, "source": "requests:litellm", "app": None},
+        # The payload's `stream` is true for a streamed call and null otherwise.
+        {**PLAIN, "source": "requests:litellm", "app": None, "stream": None},
+        {**TOOLS, "source": "requests:litellm", "app": None, "stream": None},
         # The payload of a failed call reports 0 tokens (nothing was billed), no response.
         {
             **RATE_LIMITED,
             "source": "requests:litellm",
             "app": None,
+            "stream": None,
             "input_tokens": 0,
             "output_tokens": 0,
             "tool_calls": None,
