@@ -11,11 +11,12 @@ for the same model and against absolute floors; every failing rule is named in `
 - Floors: uptime below `routing_min_uptime` with 95% confidence (the upper end of its Wilson
   interval is below it), tool-call validity below its floor (when tool calls were checked).
 
-When no provider left by the first rules meets every floor, the floors are waived for that
-model: the pool keeps those providers (the best by relative uptime) and is flagged
-`pool_degraded` with a `pool_reason`, so the floors alone never empty a pool. A pool with
-nobody left at all is flagged too, saying why. The providers kept are ranked by `score_ms`
-(lower is better), see `SCORE_SQL`.
+When no provider left by the first rules reaches every floor (by its measured uptime, so
+equal providers a few failures apart are judged alike), the floors are waived for that model:
+the pool keeps those providers (the best by relative uptime) and is flagged `pool_degraded`
+with a `pool_reason`, so the floors alone never empty a pool. A pool with nobody left at all
+is flagged too, saying why. The providers kept are ranked by `score_ms` (lower is better), see
+`SCORE_SQL`.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ _WORKING_COLUMNS = (
     "bh_rank",
     "bh_m",
     "below_uptime_floor",
+    "misses_uptime_floor",
     "below_validity_floor",
     "candidate",
     "candidates",
@@ -186,6 +188,7 @@ verdicts AS (
         coalesce(uptime_vs_best_h <= -$routing_relative_min_effect_h
             AND uptime_vs_best_q < $routing_relative_alpha, false) AS behind_peers,
         coalesce(uptime_upper < $routing_min_uptime, false) AS below_uptime_floor,
+        coalesce(uptime < $routing_min_uptime, false) AS misses_uptime_floor,
         coalesce(tool_call_validity < $routing_min_tool_validity, false) AS below_validity_floor
     FROM (SELECT *, {bh_q_sql("uptime_vs_best_p", "true")} AS uptime_vs_best_q FROM tested)
 ),
@@ -193,13 +196,13 @@ pools AS (
     SELECT *,
         count(*) FILTER (WHERE candidate) OVER pool AS candidates,
         count(*) FILTER (
-            WHERE candidate AND NOT below_uptime_floor AND NOT below_validity_floor
+            WHERE candidate AND NOT misses_uptime_floor AND NOT below_validity_floor
         ) OVER pool AS passing,
         count(*) FILTER (WHERE requests < $routing_min_requests) OVER pool AS thin_providers,
         count(*) FILTER (WHERE requests >= $routing_min_requests AND uptime IS NULL) OVER pool
             AS unmeasured_providers,
         count(*) FILTER (WHERE judged_requests AND divergent) OVER pool AS divergent_providers,
-        count(*) FILTER (WHERE eligible AND below_uptime_floor) OVER pool
+        count(*) FILTER (WHERE eligible AND misses_uptime_floor) OVER pool
             AS below_uptime_providers,
         count(*) FILTER (WHERE eligible AND below_validity_floor) OVER pool
             AS below_validity_providers

@@ -62,9 +62,10 @@ RANK_REASON_SQL = f"""printf('rank %d: uptime ', rank) || {_pct("uptime")} || CA
         WHEN p50_latency_ms IS NOT NULL
         THEN printf(', p50 latency %.0f ms (no TTFT reported)', p50_latency_ms)
         ELSE ', no latency reported' END || CASE
-        WHEN below_uptime_floor OR below_validity_floor
+        WHEN waived AND (misses_uptime_floor OR below_validity_floor)
         THEN '; kept below the floor: ' || concat_ws('; ',
-            CASE WHEN below_uptime_floor THEN {_UPTIME_FLOOR_SQL} END,
+            CASE WHEN misses_uptime_floor
+                THEN 'uptime ' || {_pct("uptime")} || ' < ' || {_pct("$routing_min_uptime")} END,
             CASE WHEN below_validity_floor THEN {_VALIDITY_FLOOR_SQL} END)
         ELSE '' END"""
 

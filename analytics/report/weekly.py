@@ -139,7 +139,8 @@ WHERE period_start = $week AND divergent
 ORDER BY model, provider
 """
 
-# Models served by more than one provider: the pool in rank order and who is left out, why.
+# Models served by more than one provider: the pool in rank order, who is left out and why,
+# and why the pool is degraded (NULL when it is not).
 ROUTING_SQL = """
 WITH pools AS (
     SELECT model,
@@ -148,11 +149,12 @@ WITH pools AS (
            string_agg(provider, ', ' ORDER BY rank) FILTER (WHERE included) AS route_to,
            string_agg(provider || ' (' || reason || ')', '; ' ORDER BY provider)
                FILTER (WHERE NOT included) AS leave_out,
+           any_value(pool_reason) AS degraded,
            count(*) AS providers
     FROM routing_pools
     GROUP BY model
 )
-SELECT model, route_to, leave_out, window_start, window_end
+SELECT model, route_to, leave_out, window_start, window_end, degraded
 FROM pools
 WHERE providers > 1
 ORDER BY model
@@ -192,7 +194,7 @@ class WeeklyReport:
     tier_mix: pl.DataFrame  # tier, requests, share, last_share, output token shares
     incidents: pl.DataFrame  # provider-wide incidents overlapping the week
     divergences: pl.DataFrame  # model, provider, reason
-    routing: pl.DataFrame  # model, route_to, leave_out, window_start, window_end
+    routing: pl.DataFrame  # model, route_to, leave_out, window_start, window_end, degraded
 
     @property
     def label(self) -> str:

@@ -11,13 +11,16 @@ import pyarrow as pa
 
 from analytics.jobs import run_jobs
 from sample_data.generator import SampleTraffic, generate
+from sample_data.truths import TRUTHS, PlantedTruths
 from warehouse.db import Warehouse
 
 END = dt.date(2026, 3, 1)
 
 
-def planted_warehouse(path: Path | str, *, days: int, seed: int, per_day: int) -> SampleTraffic:
-    traffic = generate(days, end=END, seed=seed, requests_per_day=per_day)
+def planted_warehouse(
+    path: Path | str, *, days: int, seed: int, per_day: int, truths: PlantedTruths = TRUTHS
+) -> SampleTraffic:
+    traffic = generate(days, end=END, seed=seed, requests_per_day=per_day, truths=truths)
     stamped = traffic.requests.set_column(
         traffic.requests.schema.get_field_index("ingested_at"),
         "ingested_at",

@@ -12,16 +12,22 @@ at least 4 of the 6 weeks, and in every week where its peers call tools at 35 % 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 
+from analytics.report.render import render_markdown
+from analytics.report.weekly import build_weekly_report
 from analytics.settings import AnalyticsSettings
 from sample_data.generator import outage_day_index
 from sample_data.truths import TRUTHS
 from tests.integration.planted_warehouse import END, planted_warehouse
+from tests.integration.server import run_cli
 
 SEEDS = (1, 2, 3, 4)
 DAYS = 42
@@ -104,3 +110,68 @@ def test_false_positive_rate_is_below_alpha(warehouses: dict[int, Path]) -> None
         flagged += sum(c["divergent"] for c in cells)
     assert tested > 300
     assert flagged / tested <= ALPHA, f"{flagged} of {tested} cells flagged"
+
+
+# Every provider of every model fails 2% of its requests (below the 99% uptime floor).
+UNIFORM_ERRORS = replace(TRUTHS, baseline_provider_error_rate=0.02)
+
+
+@pytest.fixture(scope="module")
+def uniform_errors(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("uniform") / "planted.duckdb"
+    planted_warehouse(path, days=28, seed=1, per_day=PER_DAY, truths=UNIFORM_ERRORS)
+    return path
+
+
+def test_uniform_errors_keep_full_pools_flagged_degraded(uniform_errors: Path) -> None:
+    pools: dict[str, list[dict[str, Any]]] = {}
+    for row in query(uniform_errors, "SELECT * FROM routing_pools ORDER BY model, provider"):
+        pools.setdefault(row["model"], []).append(row)
+    assert len(pools) == 7
+    for model, pool in pools.items():
+        kept = [r for r in pool if r["included"]]
+        out = [r for r in pool if not r["included"]]
+        # The planted divergent provider stays out; every other provider is kept.
+        assert [r["provider"] for r in out] == (
+            [TRUTHS.divergent_provider] if model == TRUTHS.divergent_model else []
+        )
+        assert all(r["uptime"] < 0.99 and not r["behind_peers"] for r in kept)
+        assert {(r["pool_degraded"], r["pool_reason"]) for r in pool} == {
+            (
+                True,
+                f"no provider meets every floor ({len(kept)} below the 99.00% uptime floor); "
+                f"kept the best {len(kept)} by relative uptime",
+            )
+        }
+
+
+def test_degraded_pools_reach_the_export_and_the_report(uniform_errors: Path) -> None:
+    model = TRUTHS.divergent_model
+    reason = (
+        "no provider meets every floor (2 below the 99.00% uptime floor); "
+        "kept the best 2 by relative uptime"
+    )
+    fragment = json.loads(
+        run_cli(
+            "routing", "export", "--format", "openrouter", "--model", model, db=uniform_errors
+        ).stdout
+    )
+    assert fragment["gatewatch_degraded"] == reason
+    assert sorted(fragment["provider"]["order"]) == sorted(TRUTHS.divergent_peers)
+    assert fragment["provider"]["ignore"] == [TRUTHS.divergent_provider]
+    litellm = json.loads(
+        run_cli(
+            "routing", "export", "--format", "litellm", "--model", model, db=uniform_errors
+        ).stdout
+    )
+    assert [d["model_info"] for d in litellm["model_list"]] == [
+        {"metadata": f"gatewatch: degraded pool: {reason}"}
+    ] * 2
+    with duckdb.connect(str(uniform_errors), read_only=True) as con:
+        report = build_weekly_report(
+            con, END - dt.timedelta(days=6), generated_at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+        )
+    assert report.routing.filter(pl.col("model") == model)["degraded"].to_list() == [reason]
+    markdown = render_markdown(report)
+    assert "Degraded pools (no provider passes every rule):" in markdown
+    assert f"- **{model}**: {reason}" in markdown

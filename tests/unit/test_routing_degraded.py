@@ -5,6 +5,7 @@ clearly less reliable provider is left out while its peers stay; an empty pool s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -17,6 +18,7 @@ from analytics.settings import AnalyticsSettings
 from tests.unit.test_routing_jobs import MODEL, answers, divergence_week, failures
 from tests.unit.test_stats_jobs import insert, rows
 from warehouse.db import Warehouse
+from warehouse.migrations import MIGRATIONS, applied_migrations
 
 
 @pytest.fixture
@@ -68,8 +70,7 @@ def test_uniform_errors_keep_the_full_pool_flagged_degraded(
         (True, reason + " by relative uptime")
     }
     assert pool["together"]["reason"] == (
-        "rank 1: uptime 98.00%, p50 TTFT 350 ms; "
-        "kept below the floor: uptime 98.00% < 99.00% (95% upper bound 98.70%)"
+        "rank 1: uptime 98.00%, p50 TTFT 350 ms; kept below the floor: uptime 98.00% < 99.00%"
     )
     assert not any(r["behind_peers"] for r in pool.values())
     assert export(list(pool.values()), "openrouter", MODEL) == {
@@ -194,3 +195,45 @@ def test_an_empty_pool_says_why(con: duckdb.DuckDBPyConnection) -> None:
         )
     }
     assert export(list(pool.values()), "litellm") == {"model_list": []}
+
+
+def test_equal_providers_a_few_failures_apart_are_judged_alike(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # Both measured below 99%; only google-vertex's 95% upper bound reaches it. Neither meets
+    # the floor, so neither is left out by it.
+    pool = pools(
+        con,
+        provider("google-vertex", 1133, 18, ttft=400.0)
+        + provider("google-ai-studio", 1118, 22, ttft=350.0),
+    )
+    assert summary(pool) == [("google-ai-studio", 1), ("google-vertex", 2)]
+    assert pool["google-vertex"]["reason"] == (
+        "rank 2: uptime 98.44%, p50 TTFT 400 ms; kept below the floor: uptime 98.44% < 99.00%"
+    )
+    assert pool["google-vertex"]["pool_reason"] == (
+        "no provider meets every floor (2 below the 99.00% uptime floor); "
+        "kept the best 2 by relative uptime"
+    )
+
+
+def test_a_warehouse_from_before_the_flag_gains_it(tmp_path: Path) -> None:
+    """Every migration but `m007_routing_pool_degraded` applied: opening the file adds the
+    columns, and the job fills them."""
+    path = tmp_path / "legacy.duckdb"
+    with duckdb.connect(str(path)) as legacy:
+        for migration in MIGRATIONS:
+            if migration.__name__ != "m007_routing_pool_degraded":
+                migration(legacy)
+        applied_migrations(legacy)  # creates the bookkeeping table
+        legacy.executemany(
+            "INSERT INTO _gatewatch_migrations (name) VALUES (?)",
+            [[m.__name__] for m in MIGRATIONS if m.__name__ != "m007_routing_pool_degraded"],
+        )
+    wh = Warehouse.open(path)
+    try:
+        pool = pools(wh.connection, provider("fireworks", 980, 20, ttft=400.0))
+    finally:
+        wh.close()
+    assert pool["fireworks"]["pool_degraded"] is True
+    assert pool["fireworks"]["included"] is True
