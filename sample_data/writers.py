@@ -189,7 +189,7 @@ def llm_span(row: dict[str, Any]) -> SpanRecord:
         ("gen_ai.usage.output_tokens", "output_tokens"),
         ("gen_ai.usage.reasoning.output_tokens", "reasoning_tokens"),
         ("gen_ai.usage.cache_read.input_tokens", "cached_input_tokens"),
-        ("gen_ai.usage.cache_creation.input_tokens", "cache_write_tokens"),
+        ("gen_ai.usage.cache_write.input_tokens", "cache_write_tokens"),
         ("gen_ai.response.time_to_first_chunk", "ttft_s"),
         ("user.id", "user_id"),
         ("session.id", "session_id"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ingest.coerce import to_bool
 from ingest.conventions.span_record import (
     AttributeReader,
     Role,
@@ -36,9 +37,14 @@ def role(span: SpanView) -> Role | None:
     return "llm" if kind == "LLM" else "tool" if kind == "TOOL" else None
 
 
-def _requested_model(attrs: Mapping[str, Any]) -> str | None:
+def _invocation_parameters(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """`llm.invocation_parameters`: the request's own parameters as JSON text."""
     parameters = parse_json(attrs.get("llm.invocation_parameters"))
-    model = parameters.get("model") if isinstance(parameters, dict) else None
+    return parameters if isinstance(parameters, dict) else {}
+
+
+def _requested_model(parameters: Mapping[str, Any]) -> str | None:
+    model = parameters.get("model")
     return model if isinstance(model, str) and model else None
 
 
@@ -47,6 +53,7 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
     choice0 = indexed(attrs, "llm.output_messages").get(0)
     tools = indexed(attrs, "llm.tools")
     reason = read.text("llm.finish_reason")
+    parameters = _invocation_parameters(attrs)
     return SpanFields(
         source=SOURCE,
         # llm.provider is the host (azure for Azure OpenAI), llm.system the model vendor.
@@ -56,7 +63,7 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
         # A failed call has no response to name the model: the requested one is only in the
         # JSON of llm.invocation_parameters (as the OpenAI instrumentation records it).
         model_raw=read.text("llm.response.model_name", "llm.model_name", "llm.request.model_name")
-        or _requested_model(attrs),
+        or _requested_model(parameters),
         finish_reasons=[reason] if reason else [],
         # The prompt_details counts are included in llm.token_count.prompt (spec).
         input_tokens=read.count("llm.token_count.prompt"),
@@ -78,6 +85,7 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
         else None,
         user_id=read.text("user.id"),
         session_id=read.text("session.id"),
+        stream=to_bool(parameters["stream"]) if "stream" in parameters else None,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from ingest.conventions.canonical import (
     FieldError,
     amount,
+    boolean,
     count,
     flag,
     http_status,
@@ -104,6 +105,7 @@ def to_record(item: Mapping[str, Any]) -> Record:
         "user_id": text(generation, "external_user") or text(generation, "user"),
         "session_id": text(generation, "session_id"),
         "cost_usd": _cost(generation),
+        "stream": boolean(generation, "streamed"),
     }
     resolve_outcome(
         record,

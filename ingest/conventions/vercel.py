@@ -34,14 +34,8 @@ from ingest.tool_quality import ToolCall, tool_definitions
 
 SOURCE = "otlp:vercel-ai"
 
-PROVIDER_CALLS = frozenset(
-    {
-        "ai.generateText.doGenerate",
-        "ai.streamText.doStream",
-        "ai.generateObject.doGenerate",
-        "ai.streamObject.doStream",
-    }
-)
+STREAMED_CALLS = frozenset({"ai.streamText.doStream", "ai.streamObject.doStream"})
+PROVIDER_CALLS = STREAMED_CALLS | {"ai.generateText.doGenerate", "ai.generateObject.doGenerate"}
 TOOL_CALL = "ai.toolCall"
 SDK_FINISH_SPELLINGS = frozenset({"tool-calls", "content-filter"})
 # `ai.model.provider` of the AI SDK's Anthropic Messages providers (Anthropic, Claude on Vertex).
@@ -157,6 +151,7 @@ def fields_legacy(span: SpanView, read: AttributeReader) -> SpanFields:
         error_signals=(read.text("error.type"),),
         user_id=read.text("ai.telemetry.metadata.userId"),
         session_id=read.text("ai.telemetry.metadata.sessionId"),
+        stream=_operation(span) in STREAMED_CALLS,
     )
 
 

@@ -131,7 +131,10 @@ def openinference(row: Row) -> Spans:
         ("llm.provider", OPENINFERENCE_PROVIDER[row["provider"]]),
         ("llm.system", OPENINFERENCE_SYSTEM[family(row)]),
         ("llm.model_name", row["response_model"] if is_ok(row) else None),
-        ("llm.invocation_parameters", orjson.dumps({"model": row["request_model"]}).decode()),
+        (
+            "llm.invocation_parameters",
+            orjson.dumps({"model": row["request_model"], "stream": row["streaming"]}).decode(),
+        ),
         ("llm.token_count.prompt", row["input_tokens"]),
         ("llm.token_count.completion", row["output_tokens"]),
         ("llm.token_count.completion_details.reasoning", row["reasoning_tokens"]),

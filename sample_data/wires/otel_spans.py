@@ -19,6 +19,7 @@ from sample_data.writers import spans_by_app
 Spans = dict[str, list[SpanRecord]]
 
 OPERATION_DETAILS = "gen_ai.client.inference.operation.details"
+CACHE_WRITE = "gen_ai.usage.cache_write.input_tokens"
 # What only the answer tells: the event of a split span carries these, the span the rest.
 RESPONSE_KEYS = frozenset(
     {
@@ -29,7 +30,7 @@ RESPONSE_KEYS = frozenset(
         "gen_ai.usage.output_tokens",
         "gen_ai.usage.reasoning.output_tokens",
         "gen_ai.usage.cache_read.input_tokens",
-        "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.cache_write.input_tokens",
         "gen_ai.response.time_to_first_chunk",
     }
 )
@@ -44,7 +45,7 @@ PRE_1_37_ABSENT = frozenset(
     {
         "gen_ai.usage.reasoning.output_tokens",
         "gen_ai.usage.cache_read.input_tokens",
-        "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.cache_write.input_tokens",
         "gen_ai.response.time_to_first_chunk",
         "gen_ai.request.stream",
     }
@@ -79,6 +80,19 @@ def genai_pre_1_37(row: Row) -> Spans:
         (PRE_1_37_NAMES.get(key, key), value)
         for key, value in span.attributes
         if key not in PRE_1_37_ABSENT
+    ]
+    return spans
+
+
+def genai_v1_41(row: Row) -> Spans:
+    """The last names before the move to semantic-conventions-genai: cache writes were
+    `gen_ai.usage.cache_creation.input_tokens`."""
+    row = otel_row(row)
+    spans = spans_by_app([row])
+    span = request_span(spans, row)
+    span.attributes = [
+        ("gen_ai.usage.cache_creation.input_tokens" if k == CACHE_WRITE else k, v)
+        for k, v in span.attributes
     ]
     return spans
 

@@ -40,6 +40,7 @@ def envelope(row: Row, response: Record | None) -> Record:
             "app": row["app"],
             "user_id": row["user_id"],
             "session_id": row["session_id"],
+            "stream": row["streaming"],
             "request": {"tools": declared} if declared else None,
             "http_status": row["http_status"],
             "error": None if is_ok(row) or row["http_status"] else row["error_name"],

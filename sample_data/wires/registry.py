@@ -31,6 +31,7 @@ COMPARED = (
     "cached_input_tokens",
     "cache_write_tokens",
     "tool_calls",
+    "stream",
     "status",
     "error_type",
     "http_status",
@@ -83,6 +84,7 @@ EPOCH_SECONDS = "times are epoch seconds (doubles): exact to a microsecond or tw
 
 WIRES: tuple[Wire, ...] = (
     Wire("otel-genai", "traces", otel_spans.genai_current),
+    Wire("otel-genai-1.41", "traces", otel_spans.genai_v1_41),
     Wire(
         "otel-genai-pre-1.37",
         "traces",
@@ -92,6 +94,7 @@ WIRES: tuple[Wire, ...] = (
             "cached_input_tokens": Carries("no cache attributes before v1.40", _none),
             "cache_write_tokens": Carries("no cache attributes before v1.40", _none),
             "ttft_ms": Carries("no time_to_first_chunk before v1.41", _none),
+            "stream": Carries("no gen_ai.request.stream before v1.41", _none),
         },
     ),
     Wire("otel-genai+logs", "traces+logs", otel_spans.genai_split),
@@ -104,6 +107,7 @@ WIRES: tuple[Wire, ...] = (
             "reasoning_tokens": Carries("Broadcast carries input and output usage only", _none),
             "cached_input_tokens": Carries("Broadcast carries input and output usage only", _none),
             "cache_write_tokens": Carries("Broadcast carries input and output usage only", _none),
+            "stream": Carries("Broadcast does not say whether the call streamed", _none),
             "ttft_ms": NO_TTFT,
             "tool_calls": Carries("Broadcast lists no tool calls", _tool_count_unknown),
             "native_finish_reason": Carries(

@@ -2,7 +2,7 @@
 
     {"started_at": "2025-11-03T09:00:00Z" | epoch, "latency_ms": 812, "ttft_ms": 95,
      "provider": "anthropic", "model": "requested-model", "request_id": "...", "app": "...",
-     "user_id": "...", "session_id": "...", "request": {"tools": [...]},
+     "user_id": "...", "session_id": "...", "stream": true, "request": {"tools": [...]},
      "response": {...the provider's JSON body, success or error...} | null,
      "status": "ok" | "error", "http_status": 529, "error": "code" | {"type", "code", ...}}
 
@@ -22,6 +22,7 @@ import orjson
 
 from ingest.conventions.canonical import (
     FieldError,
+    boolean,
     http_status,
     milliseconds,
     resolve_outcome,
@@ -140,6 +141,7 @@ def to_record(item: Mapping[str, Any], kind: ResponseKind) -> Record:
         "app": text(item, "app"),
         "user_id": text(item, "user_id"),
         "session_id": text(item, "session_id"),
+        "stream": boolean(item, "stream"),
         **tool_columns(reading.tool_calls, declared_tools(item)),
     }
     signals = (*error_signals, *reading.error_signals)
