@@ -25,6 +25,7 @@ from ingest.conventions.span_record import (
     indexed,
     parse_json,
 )
+from ingest.normalize import normalize_provider
 from ingest.otlp import SpanView
 from ingest.tool_quality import ToolDefinitions, tool_definitions
 
@@ -82,9 +83,15 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
     if not reasons and (reason := read.text("llm.response.finish_reason")):
         reasons = [reason]
     output_tokens = base.output_tokens
-    total = read.count("llm.usage.total_tokens")
+    total = read.count("gen_ai.usage.total_tokens", "llm.usage.total_tokens")
     if output_tokens is None and total is not None and base.input_tokens is not None:
         output_tokens = total - base.input_tokens if total >= base.input_tokens else None
+    input_tokens = base.input_tokens
+    if input_tokens is not None and normalize_provider(base.provider_raw) == "amazon-bedrock":
+        # The Bedrock instrumentation reports Bedrock's own input count, which leaves the
+        # cache reads and writes out (opentelemetry-instrumentation-bedrock span_utils.py);
+        # the other vendors' instrumentations add them.
+        input_tokens += (base.cached_input_tokens or 0) + (base.cache_write_tokens or 0)
     choice0 = completions.get(0)
     calls = base.tool_calls
     if calls is None and choice0 is not None:
@@ -92,6 +99,7 @@ def fields(span: SpanView, read: AttributeReader) -> SpanFields:
     return dataclasses.replace(
         base,
         finish_reasons=reasons,
+        input_tokens=input_tokens,
         output_tokens=output_tokens,
         reasoning_tokens=base.reasoning_tokens
         if base.reasoning_tokens is not None

@@ -45,6 +45,23 @@ OPENLLMETRY_SYSTEM = {
     "fireworks": "Fireworks",
     "deepinfra": "DeepInfra",
 }
+OPENLLMETRY_NAMES = {
+    "input": "gen_ai.usage.input_tokens",
+    "output": "gen_ai.usage.output_tokens",
+    "total": "gen_ai.usage.total_tokens",
+    "cache_read": "gen_ai.usage.cache_read.input_tokens",
+    "cache_write": "gen_ai.usage.cache_creation.input_tokens",
+    "reasoning": "gen_ai.usage.reasoning_tokens",
+}
+OPENLLMETRY_LEGACY_NAMES = {
+    "input": "gen_ai.usage.prompt_tokens",
+    "output": "gen_ai.usage.completion_tokens",
+    "total": "llm.usage.total_tokens",
+    "cache_read": "gen_ai.usage.cache_read_input_tokens",
+    "cache_write": "gen_ai.usage.cache_creation_input_tokens",
+    "reasoning": "llm.usage.reasoning_tokens",
+}
+VENDOR_SPAN = {"anthropic": "anthropic", "openai": "openai", "gemini": "gemini"}
 # The AI SDK's provider ids (`ai.model.provider` = "<provider>.<api>").
 SDK_PROVIDER = {
     "anthropic": "anthropic.messages",
@@ -159,19 +176,19 @@ def openinference(row: Row) -> Spans:
 
 def _openllmetry(row: Row, *, legacy: bool) -> Spans:
     """traceloop/openllmetry: `<vendor>.chat` spans, `llm.request.type`, flattened
-    completions. Current releases name the provider with OTel values and rewrite finish
-    reasons (tool_use → tool_call, end_turn → stop, max_tokens → length); older ones used
-    capitalised `gen_ai.system` values, prompt/completion token names and native reasons."""
+    completions. Current releases name the provider with OTel values, write the OTel cache
+    and total names and rewrite finish reasons (tool_use → tool_call, end_turn → stop,
+    max_tokens → length); older ones used capitalised `gen_ai.system` values, prompt/
+    completion token names, `llm.usage.total_tokens` and native reasons. Input includes the
+    cache, except from the Bedrock instrumentation (`bedrock.completion`), which reports
+    Bedrock's own count."""
     native = row["native_finish_reason"]
-    input_key, output_key = (
-        ("gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens")
-        if legacy
-        else ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens")
-    )
-    reasoning_key = "llm.usage.reasoning_tokens" if legacy else "gen_ai.usage.reasoning_tokens"
+    names = OPENLLMETRY_LEGACY_NAMES if legacy else OPENLLMETRY_NAMES
+    bedrock = row["provider"] == "amazon-bedrock"
+    input_tokens = uncached_input(row) if bedrock else row["input_tokens"]
     total = None
-    if row["input_tokens"] is not None:
-        total = row["input_tokens"] + row["output_tokens"]
+    if input_tokens is not None:
+        total = input_tokens + row["output_tokens"]
     attributes: Attributes = [
         ("llm.request.type", "chat"),
         ("gen_ai.system", OPENLLMETRY_SYSTEM[row["provider"]])
@@ -180,12 +197,12 @@ def _openllmetry(row: Row, *, legacy: bool) -> Spans:
         ("gen_ai.request.model", row["request_model"]),
         ("gen_ai.response.model", row["response_model"] if is_ok(row) else None),
         ("gen_ai.response.id", row["request_id"] if is_ok(row) else None),
-        (input_key, row["input_tokens"]),
-        (output_key, row["output_tokens"]),
-        ("llm.usage.total_tokens", total),
-        ("gen_ai.usage.cache_read_input_tokens", row["cached_input_tokens"]),
-        ("gen_ai.usage.cache_creation_input_tokens", row["cache_write_tokens"]),
-        (reasoning_key, row["reasoning_tokens"]),
+        (names["input"], input_tokens),
+        (names["output"], row["output_tokens"]),
+        (names["total"], total),
+        (names["cache_read"], row["cached_input_tokens"]),
+        (names["cache_write"], row["cache_write_tokens"]),
+        (names["reasoning"], row["reasoning_tokens"]),
         ("llm.is_streaming", row["streaming"]),
     ]
     if is_ok(row):
@@ -200,10 +217,8 @@ def _openllmetry(row: Row, *, legacy: bool) -> Spans:
             (f"{prefix}.name", name),
             (f"{prefix}.arguments", arguments),
         ]
-    vendor = {"anthropic": "anthropic", "openai": "openai", "gemini": "gemini"}[family(row)]
-    return _rewritten(
-        row, f"{vendor}.chat", attributes, tool_child=[("traceloop.span.kind", "tool")]
-    )
+    name = "bedrock.completion" if bedrock else f"{VENDOR_SPAN[family(row)]}.chat"
+    return _rewritten(row, name, attributes, tool_child=[("traceloop.span.kind", "tool")])
 
 
 def openllmetry(row: Row) -> Spans:

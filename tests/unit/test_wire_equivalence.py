@@ -43,7 +43,7 @@ for _row in ROWS:
     GROUPS.setdefault((_row["provider"], _row["model"], _outcome(_row)), []).append(_row)
 
 
-def _without_thinking(row: Row) -> Row:
+def without_thinking(row: Row) -> Row:
     """The same call with thinking off: no reasoning count reported; its own ids."""
     return row | {
         "request_id": row["request_id"] + "-no-thinking",
@@ -159,7 +159,7 @@ def test_any_request_gives_the_same_row_through_every_wire(
     rows = GROUPS[key]
     row = rows[pick % len(rows)]
     if thinking_off and family(row) == "anthropic" and row["reasoning_tokens"] is not None:
-        row = _without_thinking(row)
+        row = without_thinking(row)
     check_every_wire(row, writer)
 
 
