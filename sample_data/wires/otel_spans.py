@@ -157,3 +157,12 @@ def vercel_genai(row: Row) -> Spans:
 
 def _present(attributes: Attributes) -> Attributes:
     return [(k, v) for k, v in attributes if v is not None]
+
+
+def merged_spans(exports: list[Spans]) -> Spans:
+    """Several requests' spans in one export, per app."""
+    merged: Spans = {}
+    for export in exports:
+        for app, spans in export.items():
+            merged.setdefault(app, []).extend(spans)
+    return merged

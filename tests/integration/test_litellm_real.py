@@ -87,15 +87,16 @@ EXPECTED = {
         # The payload's `stream` is true for a streamed call and null otherwise.
         {**PLAIN, "source": "requests:litellm", "app": None, "stream": None},
         {**TOOLS, "source": "requests:litellm", "app": None, "stream": None},
-        # The payload of a failed call reports 0 tokens (nothing was billed), no response.
+        # The payload of a failed call reports 0 tokens and no response: no usage reported
+        # and no tool calls made, the same as its span says.
         {
             **RATE_LIMITED,
             "source": "requests:litellm",
             "app": None,
             "stream": None,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "tool_calls": None,
+            "input_tokens": None,
+            "output_tokens": None,
+            "tool_calls": 0,
         },
     ],
 }

@@ -12,20 +12,27 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import grpc
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
+from ingest.app import IngestSettings
+from ingest.grpc_server import start_grpc_receiver
+from ingest.metrics import IngestMetrics
 from ingest.payloads import JSON, PROTOBUF, prepare_logs, prepare_request_logs, prepare_traces
 from ingest.writer import BatchWriter
 from sample_data.generator import generate
 from sample_data.otlp_encoding import otlp_json, otlp_logs_json, otlp_logs_proto, otlp_proto
 from sample_data.wires import WIRES, Wire
 from sample_data.wires.gateway_logs import jsonl
-from sample_data.wires.logical import Row, family
+from sample_data.wires.logical import Row, family, ids
+from sample_data.wires.otel_spans import merged_spans
 from sample_data.wires.registry import COMPARED
 from sample_data.writers import _rows_by_day
 from warehouse.db import Warehouse
@@ -169,3 +176,38 @@ def test_the_sample_covers_every_family_with_and_without_thinking() -> None:
     assert any(r["reasoning_tokens"] is None for r in claude)
     assert any(r["reasoning_tokens"] for r in claude)
     assert {family(r) for r in ROWS} == {"anthropic", "openai", "gemini"}
+
+
+SPAN_WIRES = [w for w in WIRES if w.path == "traces"]
+
+
+@pytest.mark.parametrize("wire", SPAN_WIRES, ids=lambda w: w.name)
+def test_every_span_wire_over_otlp_grpc_gives_the_rows(wire: Wire, tmp_path: Path) -> None:
+    """The same exports through a real gRPC channel to the receiver, committed to DuckDB."""
+    rows = [group[0] for group in GROUPS.values() if wire.applies(group[0])]
+    warehouse = Warehouse.open(tmp_path / "grpc.duckdb")
+    writer = BatchWriter(warehouse)
+    writer.start()
+    receiver = start_grpc_receiver(
+        writer, IngestSettings(), IngestMetrics(writer), host="127.0.0.1", port=0
+    )
+    try:
+        spans = merged_spans([wire.emit(row) for row in rows])
+        with grpc.insecure_channel(f"127.0.0.1:{receiver.port}") as channel:
+            answer = TraceServiceStub(channel).Export(otlp_proto(spans), timeout=30)
+        assert not answer.HasField("partial_success")
+        stored = {
+            (r["trace_id"], r["span_id"]): r
+            for r in warehouse.connection.sql("SELECT * FROM requests").to_arrow_table().to_pylist()
+        }
+    finally:
+        receiver.stop(grace_seconds=1)
+        writer.stop()
+        warehouse.close()
+    assert len(stored) == len(rows)
+    failures = [
+        f"{row['provider']} {row['model']} {_outcome(row)} {m}"
+        for row in rows
+        for m in mismatches(wire, row, stored[ids(row)])
+    ]
+    assert not failures, "\n".join(failures)

@@ -21,6 +21,7 @@ from sample_data.otlp_encoding import otlp_json, otlp_logs_proto, otlp_proto
 from sample_data.wires import WIRES, Wire
 from sample_data.wires.gateway_logs import jsonl
 from sample_data.wires.logical import Row, family
+from sample_data.wires.otel_spans import merged_spans
 from tests.unit.test_wire_equivalence import ROWS, without_thinking
 from warehouse.db import Warehouse
 from warehouse.schema import PROVIDER_ERROR_TYPES
@@ -33,14 +34,6 @@ CLAUDE = [
 METRICS = ("requests", "ok_requests", "tool_call_rate", "reasoning_share", "uptime")
 
 
-def _merged(payloads: list[Any]) -> dict[str, list[Any]]:
-    merged: dict[str, list[Any]] = defaultdict(list)
-    for payload in payloads:
-        for app, items in payload.items():
-            merged[app].extend(items)
-    return dict(merged)
-
-
 def store(wire: Wire, rows: list[Row], writer: BatchWriter) -> None:
     """Every row's payload in one export (or one JSONL body), committed."""
     payloads = [wire.emit(row) for row in rows]
@@ -51,11 +44,11 @@ def store(wire: Wire, rows: list[Row], writer: BatchWriter) -> None:
         return
     if wire.path == "traces+logs":
         events = prepare_logs(
-            otlp_logs_proto(_merged([e for _, e in payloads])).SerializeToString(), PROTOBUF
+            otlp_logs_proto(merged_spans([e for _, e in payloads])).SerializeToString(), PROTOBUF
         )
         writer.submit(events.table).result()
         payloads = [spans for spans, _ in payloads]
-    spans = _merged(payloads)
+    spans = merged_spans(payloads)
     # Half of the wires' exports as JSON, half as protobuf: both encodings are in play.
     body, encoding = (
         (orjson.dumps(otlp_json(spans)), JSON)
