@@ -49,6 +49,13 @@ def _first_count(generation: Mapping[str, Any], *fields: str) -> int | None:
     return None
 
 
+def _reported(generation: Mapping[str, Any], field: str) -> int | None:
+    """A reasoning or cache count, where OpenRouter writes 0 also for providers that report
+    none (Amazon Bedrock's reasoning, most open-weight hosts' cache): a 0 is not a measured
+    zero, so it is stored as not reported, as the same call's span would have it."""
+    return count(generation, field) or None
+
+
 def _cost(generation: Mapping[str, Any]) -> float | None:
     """`total_cost` ("Total cost of the generation in USD"), else `usage` ("Usage amount in
     USD"), which older exports carry alone (OpenRouterTeam/docs openapi/openapi.yaml,
@@ -95,8 +102,8 @@ def to_record(item: Mapping[str, Any]) -> Record:
         "model_raw": model_raw,
         "input_tokens": _first_count(generation, "native_tokens_prompt", "tokens_prompt"),
         "output_tokens": _first_count(generation, "native_tokens_completion", "tokens_completion"),
-        "reasoning_tokens": count(generation, "native_tokens_reasoning"),
-        "cached_input_tokens": count(generation, "native_tokens_cached"),
+        "reasoning_tokens": _reported(generation, "native_tokens_reasoning"),
+        "cached_input_tokens": _reported(generation, "native_tokens_cached"),
         "tool_calls": count(generation, "tool_calls"),
         "http_status": http_status(generation, "http_status")
         or http_status(generation, "status_code")

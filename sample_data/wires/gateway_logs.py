@@ -56,8 +56,9 @@ def openrouter_generation(row: Row) -> Record:
             "tokens_completion": row["output_tokens"],
             "native_tokens_prompt": row["input_tokens"],
             "native_tokens_completion": row["output_tokens"],
-            "native_tokens_reasoning": row["reasoning_tokens"],
-            "native_tokens_cached": row["cached_input_tokens"],
+            # OpenRouter writes 0 where the provider reported nothing.
+            "native_tokens_reasoning": (row["reasoning_tokens"] or 0) if ok else None,
+            "native_tokens_cached": (row["cached_input_tokens"] or 0) if ok else None,
             "finish_reason": OPENAI_FINISH[row["finish_reason"]] if ok else None,
             "native_finish_reason": row["native_finish_reason"],
             "cancelled": False,

@@ -82,6 +82,12 @@ NO_CACHE_WRITES = Carries("no cache-write count", _none)
 EPOCH_SECONDS = "times are epoch seconds (doubles): exact to a microsecond or two"
 
 
+OPENROUTER_ZERO = Carries(
+    "OpenRouter writes 0 also where the provider reported nothing: a 0 is not reported",
+    lambda row: row["reasoning_tokens"] or None,
+)
+
+
 WIRES: tuple[Wire, ...] = (
     Wire("otel-genai", "traces", otel_spans.genai_current),
     Wire("otel-genai-1.41", "traces", otel_spans.genai_v1_41),
@@ -220,6 +226,10 @@ WIRES: tuple[Wire, ...] = (
         "requests",
         gateway_logs.openrouter_generation,
         differs={
+            "reasoning_tokens": OPENROUTER_ZERO,
+            "cached_input_tokens": Carries(
+                OPENROUTER_ZERO.why, lambda row: row["cached_input_tokens"] or None
+            ),
             "cache_write_tokens": NO_CACHE_WRITES,
             "ttft_ms": NO_TTFT,
             "tool_calls": Carries("generation records list no tool calls", _tool_count_unknown),
