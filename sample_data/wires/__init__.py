@@ -6,7 +6,7 @@ request logs and provider responses. Every wire is written from a generator row 
 canonical columns plus `sample_data.generator.WIRE_SCHEMA`), following the convention's own
 token rules (docs/normalization.md, "Tokens per provider family"), so ingesting any wire's
 payload must give back the generator's row. What a convention genuinely cannot carry is named
-on the wire as an `Exception_` with the value the row then has.
+on the wire (`Wire.differs`, a `Carries` per field) with the value the row then has.
 """
 
 from sample_data.wires.registry import WIRES, Carries, Wire
