@@ -5,7 +5,7 @@ the AI SDK's GenAI integration. All start from the sample's own GenAI span
 
 from __future__ import annotations
 
-from sample_data.otlp_encoding import Attributes, EventRecord, SpanRecord
+from sample_data.otlp_encoding import Attributes, EventRecord, SpanEvent, SpanRecord
 from sample_data.wires.logical import (
     OPENAI_FINISH,
     SDK_FINISH,
@@ -20,6 +20,7 @@ Spans = dict[str, list[SpanRecord]]
 
 OPERATION_DETAILS = "gen_ai.client.inference.operation.details"
 CACHE_WRITE = "gen_ai.usage.cache_write.input_tokens"
+GENAI_EXCEPTION = "gen_ai.client.operation.exception"
 # What only the answer tells: the event of a split span carries these, the span the rest.
 RESPONSE_KEYS = frozenset(
     {
@@ -69,7 +70,19 @@ def request_span(spans: Spans, row: Row) -> SpanRecord:
 
 
 def genai_current(row: Row) -> Spans:
-    return spans_by_app([otel_row(row)])
+    """The sample's span; a failed call also records the GenAI exception event
+    (semantic-conventions-genai model/gen-ai/events.yaml) beside `error.type`."""
+    row = otel_row(row)
+    spans = spans_by_app([row])
+    if row["status"] == "error":
+        request_span(spans, row).events.append(
+            SpanEvent(
+                GENAI_EXCEPTION,
+                row["end_ns"],
+                [("exception.type", row["error_name"]), ("exception.message", "failed")],
+            )
+        )
+    return spans
 
 
 def genai_pre_1_37(row: Row) -> Spans:

@@ -472,6 +472,7 @@ def test_vercel_legacy_provider_calls_are_rows_and_the_outer_span_is_not() -> No
             reasoning_tokens=0,
             cached_input_tokens=256,
             tool_calls=1,
+            stream=False,  # doGenerate
             **quality(valid=1, invalid_json=0, unknown=0, mismatch=0),
         ),
         row(
@@ -486,6 +487,7 @@ def test_vercel_legacy_provider_calls_are_rows_and_the_outer_span_is_not() -> No
             input_tokens=900,
             output_tokens=220,
             tool_calls=0,
+            stream=False,
         ),
     ]
     # ai.toolCall is a tool execution whose parent is the outer ai.generateText span
@@ -512,6 +514,7 @@ def test_vercel_legacy_v3_names() -> None:
             input_tokens=400,
             output_tokens=90,
             tool_calls=0,
+            stream=True,  # doStream
             status="ok",
             app="chat-widget",
             source="otlp:vercel-ai",
@@ -660,6 +663,7 @@ def test_bad_timestamps_and_numbers_become_null_with_counted_warnings() -> None:
             "3300000000000006",
             **{**plain, "provider_raw": "openai.responses", "source": "otlp:vercel-ai"},
             started_at=at(0),
+            stream=True,  # a doStream call
         ),
     ]
     assert prepared.rejected == 0
