@@ -13,6 +13,7 @@ from sample_data.wires.logical import (
     Row,
     gateway_provider,
     is_ok,
+    present,
     rfc3339,
     tool_calls,
 )
@@ -25,10 +26,6 @@ def canonical(row: Row) -> Record:
     return request_log_record(row)
 
 
-def _present(record: Record) -> Record:
-    return {k: v for k, v in record.items() if v is not None}
-
-
 def openrouter_generation(row: Row) -> Record:
     """GET /api/v1/generation's `data` (OpenRouterTeam/docs openapi.yaml): OpenRouter's
     model id, the provider as OpenRouter names it, native token counts (the provider's
@@ -37,14 +34,14 @@ def openrouter_generation(row: Row) -> Record:
     ok = is_ok(row)
     error = None
     if not ok:
-        error = _present(
+        error = present(
             {
                 "code": row["http_status"],
                 "message": row["error_message"],
                 "metadata": {"error_type": row["error_name"]},
             }
         )
-    return _present(
+    return present(
         {
             "id": row["request_id"],
             "created_at": rfc3339(row),
@@ -75,13 +72,13 @@ def openai_chat_body(row: Row) -> Record:
         {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
         for call_id, name, arguments in tool_calls(row)
     ]
-    usage = _present(
+    usage = present(
         {
             "prompt_tokens": row["input_tokens"],
             "completion_tokens": row["output_tokens"],
             "total_tokens": row["input_tokens"] + row["output_tokens"],
-            "prompt_tokens_details": _present({"cached_tokens": row["cached_input_tokens"]}),
-            "completion_tokens_details": _present({"reasoning_tokens": row["reasoning_tokens"]}),
+            "prompt_tokens_details": present({"cached_tokens": row["cached_input_tokens"]}),
+            "completion_tokens_details": present({"reasoning_tokens": row["reasoning_tokens"]}),
         }
     )
     return {
@@ -93,7 +90,7 @@ def openai_chat_body(row: Row) -> Record:
             {
                 "index": 0,
                 "finish_reason": row["native_finish_reason"],
-                "message": _present(
+                "message": present(
                     {"role": "assistant", "content": None, "tool_calls": calls or None}
                 ),
             }
@@ -122,7 +119,7 @@ def litellm_payload(row: Row) -> Record:
         {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
         for name in sorted(set(row["tool_names"]))
     ]
-    return _present(
+    return present(
         {
             "id": row["request_id"],
             "call_type": "acompletion",
@@ -141,7 +138,7 @@ def litellm_payload(row: Row) -> Record:
             "model_parameters": {"tools": declared} if declared else {},
             "error_information": None
             if ok
-            else _present(
+            else present(
                 {
                     "error_class": row["error_name"],
                     "error_code": str(row["http_status"]) if row["http_status"] else "",

@@ -37,6 +37,11 @@ OPENLLMETRY_REWRITES = {
 }
 
 
+def present(record: dict[str, Any]) -> dict[str, Any]:
+    """The fields that have a value: a JSON record leaves the others out."""
+    return {k: v for k, v in record.items() if v is not None}
+
+
 def family(row: Row) -> str:
     """'anthropic' (Claude anywhere), 'openai' (OpenAI-compatible answers) or 'gemini'."""
     return MODELS[row["model"]].family

@@ -14,6 +14,7 @@ from sample_data.wires.logical import (
     Row,
     gateway_provider,
     is_ok,
+    present,
     rfc3339,
     tool_calls,
     uncached_input,
@@ -23,14 +24,10 @@ from sample_data.wires.logical import (
 Record = dict[str, Any]
 
 
-def _present(record: Record) -> Record:
-    return {k: v for k, v in record.items() if v is not None}
-
-
 def envelope(row: Row, response: Record | None) -> Record:
     """The wrapped response; `response` stays, as null, when the call got no answer."""
     declared = [{"name": name, "input_schema": {"type": "object"}} for name in row["tool_names"]]
-    return {"response": response} | _present(
+    return {"response": response} | present(
         {
             "started_at": rfc3339(row),
             "latency_ms": row["duration_ms"],
@@ -59,7 +56,7 @@ def anthropic_messages(row: Row) -> Record:
         {"type": "tool_use", "id": call_id, "name": name, "input": orjson.loads(arguments)}
         for call_id, name, arguments in tool_calls(row)
     ]
-    usage = _present(
+    usage = present(
         {
             "input_tokens": uncached_input(row),
             "cache_read_input_tokens": row["cached_input_tokens"],
@@ -99,14 +96,14 @@ def bedrock_converse(row: Row) -> Record:
     if not is_ok(row):
         error = {
             "Error": {"Code": BEDROCK_ERRORS[row["error_type"]], "Message": "failed"},
-            "ResponseMetadata": _present({"HTTPStatusCode": row["http_status"]}),
+            "ResponseMetadata": present({"HTTPStatusCode": row["http_status"]}),
         }
         return envelope(row, error)
     content = [
         {"toolUse": {"toolUseId": call_id, "name": name, "input": orjson.loads(arguments)}}
         for call_id, name, arguments in tool_calls(row)
     ]
-    usage = _present(
+    usage = present(
         {
             "inputTokens": uncached_input(row),
             "outputTokens": row["output_tokens"],
@@ -149,10 +146,10 @@ def openai_responses(row: Row) -> Record:
         "input_tokens": row["input_tokens"],
         "output_tokens": row["output_tokens"],
         "total_tokens": row["input_tokens"] + row["output_tokens"],
-        "input_tokens_details": _present({"cached_tokens": row["cached_input_tokens"]}),
-        "output_tokens_details": _present({"reasoning_tokens": row["reasoning_tokens"]}),
+        "input_tokens_details": present({"cached_tokens": row["cached_input_tokens"]}),
+        "output_tokens_details": present({"reasoning_tokens": row["reasoning_tokens"]}),
     }
-    body = _present(
+    body = present(
         {
             "id": f"resp_{row['request_id']}",
             "object": "response",
@@ -190,7 +187,7 @@ def gemini(row: Row) -> Record:
         {"functionCall": {"name": name, "args": orjson.loads(arguments)}}
         for _, name, arguments in tool_calls(row)
     ]
-    usage = _present(
+    usage = present(
         {
             "promptTokenCount": row["input_tokens"],
             "candidatesTokenCount": visible_output(row),

@@ -82,6 +82,15 @@ NO_CACHE_WRITES = Carries("no cache-write count", _none)
 EPOCH_SECONDS = "times are epoch seconds (doubles): exact to a microsecond or two"
 
 
+AI_SDK_SPANS = {
+    "native_finish_reason": Carries(
+        "the AI SDK reports its own finish values", _ok_native(SDK_FINISH)
+    ),
+    "ttft_ms": Carries(
+        "msToFirstChunk only on streamed calls",
+        lambda row: row["ttft_ms"] if row["streaming"] else None,
+    ),
+}
 OPENROUTER_ZERO = Carries(
     "OpenRouter writes 0 also where the provider reported nothing: a 0 is not reported",
     lambda row: row["reasoning_tokens"] or None,
@@ -173,29 +182,15 @@ WIRES: tuple[Wire, ...] = (
         "traces",
         instrumentation_spans.vercel_legacy,
         applies=is_ok,
-        differs={
-            "native_finish_reason": Carries(
-                "the AI SDK reports its own finish values", _ok_native(SDK_FINISH)
-            ),
-            "ttft_ms": Carries(
-                "msToFirstChunk only on streamed calls",
-                lambda row: row["ttft_ms"] if row["streaming"] else None,
-            ),
-        },
+        differs=AI_SDK_SPANS,
     ),
     Wire(
         "vercel-ai-legacy-v5",
         "traces",
         instrumentation_spans.vercel_legacy_v5,
         applies=is_ok,
-        differs={
-            "native_finish_reason": Carries(
-                "the AI SDK reports its own finish values", _ok_native(SDK_FINISH)
-            ),
-            "ttft_ms": Carries(
-                "msToFirstChunk only on streamed calls",
-                lambda row: row["ttft_ms"] if row["streaming"] else None,
-            ),
+        differs=AI_SDK_SPANS
+        | {
             "cache_write_tokens": Carries(
                 "AI SDK 5 reports cache writes only for Anthropic's own API (providerMetadata)",
                 lambda row: (
