@@ -4,6 +4,7 @@ opens the file itself."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -138,6 +139,7 @@ def _serve(
         dashboard_port=dashboard_port,
         jobs_every_seconds=every,
         max_body_bytes=config.env_int(config.GATEWATCH_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+        ingest_workers=config.env_int(config.GATEWATCH_INGEST_WORKERS, os.cpu_count() or 1),
         analytics=analytics,
     )
     with open_warehouse(db) as warehouse:

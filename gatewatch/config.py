@@ -26,6 +26,10 @@ GATEWATCH_JOBS_EVERY = "GATEWATCH_JOBS_EVERY"
 GATEWATCH_MAX_BODY_BYTES = "GATEWATCH_MAX_BODY_BYTES"
 """Largest accepted request body after decompression, in bytes (default 64 MiB)."""
 
+GATEWATCH_INGEST_WORKERS = "GATEWATCH_INGEST_WORKERS"
+"""Processes `serve` decodes and maps ingest bodies in (default: one per core; 0 = in the
+serving process itself)."""
+
 GATEWATCH_CONFIG = "GATEWATCH_CONFIG"
 """TOML file of provider/model aliases and app mappings (default `./gatewatch.toml` if present)."""
 

@@ -30,6 +30,7 @@ from ingest.limits import (
     ValueLimits,
 )
 from ingest.metrics import IngestMetrics
+from ingest.prepare_pool import Preparer, make_preparer
 from ingest.writer import BatchWriter
 from warehouse.db import Warehouse
 from warehouse.ownership import new_admin_token, publish_owner, withdraw_owner
@@ -46,6 +47,7 @@ class ServeOptions:
     grpc_port: int  # OTLP/gRPC; 0 = off
     jobs_every_seconds: float
     max_body_bytes: int
+    ingest_workers: int  # processes decoding bodies; 0 = in the serving process
     reports_dir: Path  # where the weekly report is written every Monday
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
 
@@ -58,13 +60,17 @@ def _start_dashboard(warehouse: Warehouse, host: str, port: int) -> BaseWSGIServ
 
 
 def _start_grpc(
-    writer: BatchWriter, settings: IngestSettings, metrics: IngestMetrics, options: ServeOptions
+    writer: BatchWriter,
+    settings: IngestSettings,
+    metrics: IngestMetrics,
+    preparer: Preparer,
+    options: ServeOptions,
 ) -> GrpcReceiver | None:
     if not options.grpc_port:
         return None
     try:
         return start_grpc_receiver(
-            writer, settings, metrics, host=options.host, port=options.grpc_port
+            writer, settings, metrics, host=options.host, port=options.grpc_port, preparer=preparer
         )
     except RuntimeError as e:  # gRPC's way of saying the port cannot be bound
         raise GatewatchError(f"OTLP/gRPC port {options.host}:{options.grpc_port}: {e}") from e
@@ -103,11 +109,18 @@ def serve(
     admin_url = f"http://{options.host}:{options.ingest_port}"
 
     metrics = IngestMetrics(writer)  # one /metrics for both transports
+    preparer = make_preparer(options.ingest_workers)  # shared by both transports
     app = create_ingest_app(
         writer,
         settings,
-        health=lambda: {"db": warehouse.path, "stored_rows": writer.stats.stored_rows},
+        health=lambda: {
+            "db": warehouse.path,
+            "stored_rows": writer.stats.stored_rows,
+            # write-ahead logs moved aside because they could not be replayed
+            "quarantined_wals": [str(p) for p in warehouse.quarantined_wals],
+        },
         metrics=metrics,
+        preparer=preparer,
     )
     app.include_router(admin_router(token, warehouse, writer, jobs))
     dashboard = _start_dashboard(warehouse, options.host, options.dashboard_port)
@@ -122,7 +135,7 @@ def serve(
     server = uvicorn.Server(config)
     # Bind before announcing ownership, so a client that finds the owner file can connect.
     ingest_socket = config.bind_socket()
-    grpc_receiver = _start_grpc(writer, settings, metrics, options)
+    grpc_receiver = _start_grpc(writer, settings, metrics, preparer, options)
     jobs.start_schedule(options.jobs_every_seconds)
     publish_owner(options.db, admin_url, token)
     auth = "bearer token required" if settings.tokens else "off"
@@ -141,6 +154,7 @@ def serve(
         dashboard.shutdown()
         if grpc_receiver is not None:
             grpc_receiver.stop()  # running exports finish their commits first
+        preparer.close()
         writer.stop()
         warehouse.connection.execute("CHECKPOINT")
         warehouse.close()

@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from ingest.auth import Tenant, TokenTable, Unauthorized
-from ingest.limits import ValueLimits, applied
+from ingest.limits import ValueLimits
 from ingest.metrics import (
     DECODE_ERROR,
     MEDIA_TYPE,
@@ -42,11 +42,14 @@ from ingest.payloads import (
     BodyTooLarge,
     Prepared,
     UnsupportedMediaType,
-    decompress,
     otlp_encoding,
-    prepare_logs,
-    prepare_request_logs,
-    prepare_traces,
+)
+from ingest.prepare_pool import (
+    InlinePreparer,
+    Kind,
+    PrepareJob,
+    Preparer,
+    PrepareSaturated,
 )
 from ingest.writer import BatchWriter, QueueFull, WriterStopped
 
@@ -131,8 +134,10 @@ def create_app(
     *,
     health: Callable[[], dict] | None = None,
     metrics: IngestMetrics | None = None,  # given when another receiver shares /metrics
+    preparer: Preparer | None = None,  # where bodies are decoded; default: inline
 ) -> FastAPI:
     settings = settings or IngestSettings()
+    preparer = preparer or InlinePreparer()
     app = FastAPI(title="gatewatch ingest", docs_url=None, redoc_url=None)
     app.state.ingest_tokens = settings.tokens  # read by the Tenant dependency
     metrics = metrics or IngestMetrics(writer)
@@ -142,22 +147,31 @@ def create_app(
         metrics.refused(_endpoint(request), reason)
         return answer
 
-    async def read_body(request: Request) -> bytes:
+    async def read_job(
+        request: Request, kind: Kind, encoding: str, tenant: str | None
+    ) -> PrepareJob:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
             raise BodyTooLarge(f"body exceeds {settings.max_body_bytes} bytes")
-        body = await request.body()
-        return decompress(body, request.headers.get("content-encoding"), settings.max_body_bytes)
+        return PrepareJob(
+            kind=kind,
+            body=await request.body(),
+            content_encoding=request.headers.get("content-encoding"),
+            encoding=encoding,
+            tenant=tenant,
+            max_body_bytes=settings.max_body_bytes,
+            limits=settings.value_limits,
+        )
 
     async def ingest(
-        request: Request, prepare: Callable[[bytes], Prepared], error: ErrorAnswer
+        request: Request, kind: Kind, encoding: str, tenant: str | None, error: ErrorAnswer
     ) -> Prepared | Response:
         """Read, decode, map and commit one body; an error answer if any step refuses it."""
         try:
-            body = await read_body(request)
-            with applied(settings.value_limits) as cuts:
-                prepared = prepare(body)
-            prepared.warnings.update(cuts)
+            prepared = await preparer.prepare(await read_job(request, kind, encoding, tenant))
+        except PrepareSaturated as e:
+            message = f"overloaded, retry later: {e}"
+            return refuse(request, OVERLOADED, error(503, message, headers=retry_headers))
         except BodyTooLarge as e:
             return refuse(request, TOO_LARGE, error(413, str(e)))
         except UnsupportedMediaType as e:
@@ -193,7 +207,7 @@ def create_app(
         return refuse(request, UNAUTHORIZED, answer)
 
     async def export_otlp(
-        request: Request, prepare: Callable[[bytes, str], Prepared], signal: ExportSignal
+        request: Request, kind: Kind, tenant: str | None, signal: ExportSignal
     ) -> Response:
         """One OTLP export (traces or logs), answered in the request's own encoding."""
         try:
@@ -201,9 +215,7 @@ def create_app(
         except UnsupportedMediaType as e:
             return refuse(request, UNSUPPORTED_MEDIA, _otlp_error(415, str(e), JSON))
         outcome = await ingest(
-            request,
-            lambda body: prepare(body, encoding),
-            partial(_otlp_error, encoding=encoding),
+            request, kind, encoding, tenant, partial(_otlp_error, encoding=encoding)
         )
         if isinstance(outcome, Response):
             return outcome
@@ -211,21 +223,15 @@ def create_app(
 
     @app.post("/v1/traces")
     async def export_traces(request: Request, tenant: Tenant) -> Response:
-        return await export_otlp(
-            request, lambda body, encoding: prepare_traces(body, encoding, tenant=tenant), TRACES
-        )
+        return await export_otlp(request, "traces", tenant, TRACES)
 
     @app.post("/v1/logs")
     async def export_logs(request: Request, tenant: Tenant) -> Response:
-        return await export_otlp(
-            request, lambda body, encoding: prepare_logs(body, encoding, tenant=tenant), LOGS
-        )
+        return await export_otlp(request, "logs", tenant, LOGS)
 
     @app.post("/v1/requests")
     async def request_logs(request: Request, tenant: Tenant) -> Response:
-        outcome = await ingest(
-            request, lambda body: prepare_request_logs(body, tenant=tenant), _json_error
-        )
+        outcome = await ingest(request, "requests", JSON, tenant, _json_error)
         if isinstance(outcome, Response):
             return outcome
         answer = {

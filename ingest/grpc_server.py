@@ -14,7 +14,6 @@ counted in /metrics).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NoReturn
@@ -29,10 +28,10 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from ingest.app import LOGS, TRACES, ExportSignal, IngestSettings, export_response
 from ingest.auth import TokenTable, Unauthorized, bearer_token
-from ingest.limits import applied
 from ingest.metrics import DECODE_ERROR, OVERLOADED, UNAUTHORIZED, WRITE_FAILED, IngestMetrics
 from ingest.otlp import PayloadError
-from ingest.payloads import PROTOBUF, Prepared, prepare_logs, prepare_traces
+from ingest.payloads import PROTOBUF, Prepared
+from ingest.prepare_pool import InlinePreparer, Kind, PrepareJob, Preparer, PrepareSaturated
 from ingest.writer import BatchWriter, QueueFull, WriterStopped
 
 log = logging.getLogger(__name__)
@@ -53,8 +52,7 @@ class _Service:
     body is prepared and its answer spelled."""
 
     name: str
-    endpoint: str
-    prepare: Callable[..., Prepared]
+    endpoint: Kind  # also the kind of body it prepares
     signal: ExportSignal
 
 
@@ -62,13 +60,11 @@ SERVICES = (
     _Service(
         trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name,
         "traces",
-        prepare_traces,
         TRACES,
     ),
     _Service(
         logs_service_pb2.DESCRIPTOR.services_by_name["LogsService"].full_name,
         "logs",
-        prepare_logs,
         LOGS,
     ),
 )
@@ -88,11 +84,16 @@ class _Refused(Exception):
 
 class _Exporter:
     def __init__(
-        self, writer: BatchWriter, settings: IngestSettings, metrics: IngestMetrics
+        self,
+        writer: BatchWriter,
+        settings: IngestSettings,
+        metrics: IngestMetrics,
+        preparer: Preparer,
     ) -> None:
         self._writer = writer
         self._settings = settings
         self._metrics = metrics
+        self._preparer = preparer
 
     def handler(self, service: _Service) -> grpc.GenericRpcHandler:
         def export(body: bytes, context: grpc.ServicerContext) -> bytes:
@@ -115,17 +116,31 @@ class _Exporter:
         return export_response(prepared, service.signal).SerializeToString()
 
     def _prepare(self, service: _Service, body: bytes, tenant: str | None) -> Prepared:
+        # gRPC has decompressed the message and checked its size already.
+        job = PrepareJob(
+            kind=service.endpoint,
+            body=body,
+            content_encoding=None,
+            encoding=PROTOBUF,
+            tenant=tenant,
+            max_body_bytes=self._settings.max_body_bytes,
+            limits=self._settings.value_limits,
+        )
         try:
-            with applied(self._settings.value_limits) as cuts:
-                prepared = service.prepare(body, PROTOBUF, tenant=tenant)
+            return self._preparer.prepare_blocking(job)
+        except PrepareSaturated as e:
+            raise _Refused(
+                grpc.StatusCode.UNAVAILABLE,
+                OVERLOADED,
+                f"overloaded, retry later: {e}",
+                self._settings.retry_after_seconds,
+            ) from e
         except PayloadError as e:
             raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, DECODE_ERROR, str(e)) from e
         except Exception as e:  # a message no check foresaw costs itself only
             log.exception("%s: reading the message failed", service.name)
             message = f"the message could not be decoded and mapped: {type(e).__name__}: {e}"
             raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, DECODE_ERROR, message) from e
-        prepared.warnings.update(cuts)
-        return prepared
 
     def _commit(self, service: _Service, prepared: Prepared) -> None:
         retry_after = self._settings.retry_after_seconds
@@ -185,6 +200,7 @@ def start_grpc_receiver(
     host: str,
     port: int,
     workers: int = DEFAULT_WORKERS,
+    preparer: Preparer | None = None,  # default: in the gRPC thread
 ) -> GrpcReceiver:
     """Bind `host:port` and serve OTLP/gRPC; raises RuntimeError when the port cannot be bound."""
     server = grpc.server(
@@ -192,7 +208,7 @@ def start_grpc_receiver(
         # gRPC checks the limit on the decompressed message and answers RESOURCE_EXHAUSTED.
         options=[("grpc.max_receive_message_length", settings.max_body_bytes)],
     )
-    exporter = _Exporter(writer, settings, metrics)
+    exporter = _Exporter(writer, settings, metrics, preparer or InlinePreparer())
     server.add_generic_rpc_handlers(tuple(exporter.handler(s) for s in SERVICES))
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     bound = server.add_insecure_port(address)

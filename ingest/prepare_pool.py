@@ -1,0 +1,148 @@
+"""Decoding and mapping off the event loop: raw bodies → `Prepared` Arrow batches.
+
+Decompression, decoding, convention mapping and the Arrow build are pure CPU work. Run on the
+event loop (or any thread of the owner) they hold the GIL that HTTP handling, the gRPC
+receiver and the single writer also need, which capped ingest at about one core. `serve`
+therefore runs them in worker processes, one per core, and keeps in the owner only what must
+stay there: the sockets, the one DuckDB writer and the answers. A worker returns the batch as
+Arrow (pickled through Arrow's IPC format, no per-row work in the owner).
+
+`InlinePreparer` runs the same function in the calling thread: tests, `gatewatch ingest` and
+`serve --ingest-workers 0` use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from ingest import normalize
+from ingest.limits import ValueLimits, applied
+from ingest.payloads import (
+    Prepared,
+    decompress,
+    prepare_logs,
+    prepare_request_logs,
+    prepare_traces,
+)
+
+Kind = Literal["traces", "logs", "requests"]
+
+
+class PrepareSaturated(Exception):
+    """Every worker is busy and the bodies waiting for one are at their bound (→ 503)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareJob:
+    kind: Kind
+    body: bytes  # as received (maybe compressed)
+    content_encoding: str | None
+    encoding: str  # PROTOBUF or JSON (unused for request logs)
+    tenant: str | None
+    max_body_bytes: int
+    limits: ValueLimits
+
+
+def run_job(job: PrepareJob) -> Prepared:
+    """Decompress (limit after decompression), decode and map one body under the limits; the
+    cuts the limits made are counted in the batch's warnings."""
+    body = decompress(job.body, job.content_encoding, job.max_body_bytes)
+    with applied(job.limits) as cuts:
+        if job.kind == "traces":
+            prepared = prepare_traces(body, job.encoding, tenant=job.tenant)
+        elif job.kind == "logs":
+            prepared = prepare_logs(body, job.encoding, tenant=job.tenant)
+        else:
+            prepared = prepare_request_logs(body, tenant=job.tenant)
+    prepared.warnings.update(cuts)
+    return prepared
+
+
+class Preparer(Protocol):
+    async def prepare(self, job: PrepareJob) -> Prepared: ...
+
+    def prepare_blocking(self, job: PrepareJob) -> Prepared: ...
+
+    def close(self) -> None: ...
+
+
+class InlinePreparer:
+    """In the calling thread (the event loop's, for the HTTP API)."""
+
+    async def prepare(self, job: PrepareJob) -> Prepared:
+        return run_job(job)
+
+    def prepare_blocking(self, job: PrepareJob) -> Prepared:
+        return run_job(job)
+
+    def close(self) -> None:
+        pass
+
+
+def _start_worker(
+    providers: Mapping[str, str], models: Mapping[str, str], apps: Mapping[str, str]
+) -> None:
+    """A worker maps with the owner's alias tables (built-in plus the user's config)."""
+    normalize.register_aliases(providers=providers, models=models, apps=apps)
+
+
+class ProcessPreparer:
+    """`workers` processes; at most `max_waiting` bodies queue for them beyond one per worker,
+    so an overload is answered 503 at once instead of growing the owner's memory."""
+
+    def __init__(self, workers: int, *, max_waiting: int | None = None) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        # forkserver: the owner has threads (writer, gRPC, scheduler); a plain fork could copy
+        # a lock held by one of them. Workers start from a clean, single-threaded server.
+        context = multiprocessing.get_context("forkserver")
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(
+                dict(normalize.PROVIDER_ALIASES),
+                dict(normalize.MODEL_ALIASES),
+                dict(normalize.APP_ALIASES),
+            ),
+        )
+        self._limit = workers + (2 * workers if max_waiting is None else max_waiting)
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        # Start every worker now (imports take a second), not on the first request.
+        for future in [self._pool.submit(os.getpid) for _ in range(workers)]:
+            future.result()
+
+    def _submit(self, job: PrepareJob) -> Future[Prepared]:
+        with self._lock:
+            if self._in_flight >= self._limit:
+                raise PrepareSaturated(f"{self._in_flight} bodies are being decoded")
+            self._in_flight += 1
+        future = self._pool.submit(run_job, job)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[Prepared]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    async def prepare(self, job: PrepareJob) -> Prepared:
+        return await asyncio.wrap_future(self._submit(job))
+
+    def prepare_blocking(self, job: PrepareJob) -> Prepared:
+        return self._submit(job).result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_preparer(workers: int) -> Preparer:
+    """`workers` processes, or inline for 0."""
+    return ProcessPreparer(workers) if workers > 0 else InlinePreparer()
