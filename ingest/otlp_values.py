@@ -51,11 +51,28 @@ def pb_value(value: Any, depth: int = 0, limits: ValueLimits | None = None) -> A
     return scalar
 
 
+_NUMBERS = frozenset({"int_value", "double_value", "bool_value"})
+
+
 def pb_attributes(
     attributes: Any, depth: int = 0, limits: ValueLimits | None = None
 ) -> dict[str, Any]:
+    """Attributes → dict. The hot path of protobuf ingest: strings and numbers, nearly every
+    attribute, are read here without a call per value."""
     limits = limits or current_limits()
-    return {kv.key: pb_value(kv.value, depth, limits) for kv in _capped(attributes, limits)}
+    max_chars = limits.max_chars
+    out: dict[str, Any] = {}
+    for kv in _capped(attributes, limits):
+        value = kv.value
+        kind = value.WhichOneof("value")
+        if kind == "string_value":
+            text = value.string_value
+            out[kv.key] = text if len(text) <= max_chars else _within_length(text, limits)
+        elif kind in _NUMBERS:
+            out[kv.key] = getattr(value, kind)
+        else:
+            out[kv.key] = pb_value(value, depth, limits)
+    return out
 
 
 def _capped(entries: Any, limits: ValueLimits) -> Any:

@@ -22,6 +22,7 @@ from ingest.conventions.span_record import (
     SpanFields,
     calls_from_indexed,
     indexed,
+    key_prefix_test,
 )
 from ingest.otlp import SpanView
 
@@ -44,11 +45,13 @@ LLM_CALL_TYPES = frozenset(
 APP_KEYS = ("metadata.user_api_key_alias", "metadata.user_api_key_team_alias")
 
 
+_has_metadata = key_prefix_test("metadata.")
+
+
 def claims(span: SpanView) -> bool:
     attrs = span.attributes
     return span.name == SPAN_NAME or (
-        isinstance(attrs.get("llm.is_streaming"), str)
-        and any(key.startswith("metadata.") for key in attrs)
+        isinstance(attrs.get("llm.is_streaming"), str) and _has_metadata(attrs)
     )
 
 

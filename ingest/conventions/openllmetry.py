@@ -23,6 +23,7 @@ from ingest.conventions.span_record import (
     SpanFields,
     calls_from_indexed,
     indexed,
+    key_prefix_test,
     parse_json,
 )
 from ingest.normalize import normalize_provider
@@ -34,18 +35,14 @@ SOURCE = "otlp:openllmetry"
 LLM_REQUEST_TYPES = frozenset({"chat", "completion"})  # LLMRequestTypeValues, minus embedding
 # Span names of the per-vendor instrumentations: `openai.chat`, `anthropic.chat`, ...
 SPAN_NAME = re.compile(r"^[a-z][a-z0-9_]*\.(chat|completion)$")
-MARKER_PREFIXES = ("gen_ai.completion.", "gen_ai.prompt.", "llm.usage.", "traceloop.")
+_has_marker = key_prefix_test(("gen_ai.completion.", "gen_ai.prompt.", "llm.usage.", "traceloop."))
 # `SpanAttributes.LLM_IS_STREAMING`: a boolean here, the text "True"/"False" from LiteLLM.
 STREAMING_KEY = "llm.is_streaming"
 
 
 def claims(span: SpanView) -> bool:
     attrs = span.attributes
-    return (
-        "llm.request.type" in attrs
-        or bool(SPAN_NAME.match(span.name))
-        or any(key.startswith(MARKER_PREFIXES) for key in attrs)
-    )
+    return "llm.request.type" in attrs or bool(SPAN_NAME.match(span.name)) or _has_marker(attrs)
 
 
 def role(span: SpanView) -> Role | None:

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import methodcaller
 from typing import Any, Literal
 
 from ingest.coerce import parse_json, to_bool, to_count, to_float, to_text
@@ -88,6 +89,13 @@ def json_items(value: Any) -> list[Any] | None:
     if not isinstance(items, list):
         return None
     return [parse_json(item) for item in items]
+
+
+def key_prefix_test(prefixes: str | tuple[str, ...]) -> Callable[[Mapping[str, Any]], bool]:
+    """A test for "an attribute key starts with one of `prefixes`". Detection runs it on
+    every span, so the keys are scanned in C (map + methodcaller), not by a Python loop."""
+    starts = methodcaller("startswith", prefixes)
+    return lambda attrs: any(map(starts, attrs))
 
 
 _INDEXED = re.compile(r"^(\d+)\.(.+)$")

@@ -27,6 +27,7 @@ from ingest.conventions.span_record import (
     SpanConvention,
     SpanFields,
     json_items,
+    key_prefix_test,
 )
 from ingest.normalize import normalize_provider
 from ingest.otlp import SpanView
@@ -155,11 +156,12 @@ def fields_legacy(span: SpanView, read: AttributeReader) -> SpanFields:
     )
 
 
+_has_sdk_key = key_prefix_test(("ai.", "gen_ai.client.operation."))
+
+
 def claims_genai(span: SpanView) -> bool:
     attrs = span.attributes
-    return any(
-        key.startswith(("ai.", "gen_ai.client.operation.")) for key in attrs
-    ) or not SDK_FINISH_SPELLINGS.isdisjoint(genai.finish_reasons(attrs))
+    return _has_sdk_key(attrs) or not SDK_FINISH_SPELLINGS.isdisjoint(genai.finish_reasons(attrs))
 
 
 def fields_genai(span: SpanView, read: AttributeReader) -> SpanFields:
