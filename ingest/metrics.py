@@ -56,6 +56,18 @@ class _WriterCollector(Collector):
             "Rows accepted and waiting in the writer queue for their commit.",
             self._writer.queued_rows,
         )
+        yield CounterMetricFamily(
+            PREFIX + "database_reopens",
+            "Times the writer opened the database anew after DuckDB invalidated it (a fatal "
+            "error such as a checkpoint on a full disk).",
+            stats.reopens,
+        )
+        yield CounterMetricFamily(
+            PREFIX + "wal_quarantined",
+            "Write-ahead logs that could not be replayed and were moved aside "
+            "(<db>.wal.corrupt-<time>) when the database was opened.",
+            len(self._writer.warehouse.quarantined_wals),
+        )
 
 
 class IngestMetrics:

@@ -204,6 +204,7 @@ class WriterStats:
     merged_rows: int = 0  # event records that completed another row instead of adding one
     failed_rows: int = 0
     batches: int = 0
+    reopens: int = 0  # times the database was opened anew after DuckDB invalidated it
 
 
 class BatchWriter:
@@ -235,6 +236,10 @@ class BatchWriter:
     @property
     def queued_rows(self) -> int:
         return self._queued_rows
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return self._warehouse
 
     def submit(self, requests: pa.Table, tool_spans: pa.Table | None = None) -> Future[WriteResult]:
         """Queue rows for the next commit; raises QueueFull when saturated."""
@@ -296,21 +301,36 @@ class BatchWriter:
             return batch
 
     def _run(self) -> None:
-        cursor = self._warehouse.connection.cursor()
+        cursor: duckdb.DuckDBPyConnection | None = self._warehouse.connection.cursor()
         while (batch := self._take_batch()) is not None:
             if not any(rows.size for rows, _ in batch):
                 for _, future in batch:
                     _resolve(future, WriteResult(0, 0, 0))
                 continue
+            if cursor is None:
+                try:
+                    cursor = self._reopen()
+                except Exception as e:  # no room yet, say: this batch fails, the next retries
+                    self._fail(batch, e)
+                    continue
             try:
                 merged = Rows(
                     pa.concat_tables([rows.requests for rows, _ in batch]),
                     pa.concat_tables([rows.tool_spans for rows, _ in batch]),
                 )
                 inserted = self._commit(cursor, merged)
+            except duckdb.FatalException as e:
+                # DuckDB invalidates the whole database after a fatal error (a checkpoint that
+                # hit a full disk, say): every statement fails until it is opened anew.
+                self._fail(batch, e)
+                cursor = None
+                continue
             except Exception as e:  # isolate the bad submission below
                 log.warning("batch commit failed (%s); retrying submissions one by one", e)
-                self._commit_one_by_one(cursor, batch)
+                try:
+                    self._commit_one_by_one(cursor, batch)
+                except duckdb.FatalException:
+                    cursor = None
                 continue
             for rows, future in batch:
                 _resolve(
@@ -323,15 +343,31 @@ class BatchWriter:
         cursor: duckdb.DuckDBPyConnection,
         batch: list[tuple[Rows, Future[WriteResult]]],
     ) -> None:
-        for rows, future in batch:
+        for i, (rows, future) in enumerate(batch):
             try:
                 inserted = self._commit(cursor, rows) if rows.size else 0
+            except duckdb.FatalException as e:  # the database is gone, for the rest too
+                self._fail(batch[i:], e)
+                raise
             except Exception as e:  # reported to the submitter
                 self.stats.failed_rows += rows.requests.num_rows
                 _resolve(future, e)
             else:
                 n = rows.requests.num_rows
                 _resolve(future, WriteResult(n, n, inserted))
+
+    def _fail(self, batch: list[tuple[Rows, Future[WriteResult]]], error: Exception) -> None:
+        for rows, future in batch:
+            self.stats.failed_rows += rows.requests.num_rows
+            _resolve(future, error)
+
+    def _reopen(self) -> duckdb.DuckDBPyConnection:
+        """Open the invalidated database anew; while that fails, batches fail (503) and the
+        next one tries again, so ingest resumes by itself once the disk has room."""
+        self._warehouse.reopen()
+        self.stats.reopens += 1
+        log.warning("the database was reopened after a fatal error; ingest resumes")
+        return self._warehouse.connection.cursor()
 
     def _commit(self, cursor: duckdb.DuckDBPyConnection, rows: Rows) -> int:
         started = time.perf_counter()

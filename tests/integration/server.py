@@ -39,6 +39,10 @@ class Served:
     dashboard_url: str
     grpc_endpoint: str  # OTLP/gRPC, as an exporter's `endpoint`
     process: subprocess.Popen[bytes]
+    log: Path | None = None  # its stdout and stderr
+
+    def log_text(self) -> str:
+        return self.log.read_text() if self.log is not None else ""
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -84,6 +88,7 @@ def start_serve(db: Path, *, jobs_every: str = "1h", timeout: float = 60.0) -> S
         f"http://127.0.0.1:{dashboard_port}",
         f"http://127.0.0.1:{grpc_port}",
         process,
+        db.parent / log.name,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
