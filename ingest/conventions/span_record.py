@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from operator import methodcaller
 from typing import Any, Literal
 
-from ingest.coerce import parse_json, to_bool, to_count, to_float, to_text
+from ingest.coerce import MAX_COUNT, parse_json, to_bool, to_count, to_float, to_text
 from ingest.normalize import (
     classify_error,
     normalize_finish_reason,
@@ -138,7 +138,9 @@ class AttributeReader:
         return None
 
     def text(self, *keys: str) -> str | None:
-        return to_text(self.first(*keys))
+        value = self.first(*keys)
+        # Nearly every value read is already a non-empty string: no call for it.
+        return value if type(value) is str and value else to_text(value)
 
     def _checked(self, keys: tuple[str, ...], convert: Callable[[Any], Any]) -> Any:
         raw = self.first(*keys)
@@ -150,6 +152,9 @@ class AttributeReader:
         return value
 
     def count(self, *keys: str) -> int | None:
+        raw = self.first(*keys)
+        if type(raw) is int and 0 <= raw <= MAX_COUNT:  # the usual case, read as it is
+            return raw
         return self._checked(keys, to_count)
 
     def seconds_as_ms(self, *keys: str) -> float | None:
