@@ -191,9 +191,7 @@ def create_app(
             log.exception("%s: commit failed", request.url.path)
             message = f"the write failed, retry later: {type(e).__name__}: {e}"
             return refuse(request, WRITE_FAILED, error(503, message, headers=retry_headers))
-        metrics.accepted(
-            _endpoint(request), prepared.received, prepared.rejected, prepared.warnings
-        )
+        metrics.accepted(_endpoint(request), prepared)
         return prepared
 
     @app.exception_handler(Unauthorized)

@@ -110,9 +110,7 @@ class _Exporter:
         except _Refused as refusal:
             self._metrics.refused(service.endpoint, refusal.reason)
             _abort(context, refusal)
-        self._metrics.accepted(
-            service.endpoint, prepared.received, prepared.rejected, prepared.warnings
-        )
+        self._metrics.accepted(service.endpoint, prepared)
         return export_response(prepared, service.signal).SerializeToString()
 
     def _prepare(self, service: _Service, body: bytes, tenant: str | None) -> Prepared:

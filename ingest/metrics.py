@@ -7,13 +7,13 @@ outcomes are counted by the routes.
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ingest.payloads import Prepared
 from ingest.writer import BatchWriter
 
 PREFIX = "gatewatch_ingest_"
@@ -99,6 +99,13 @@ class IngestMetrics:
             ["kind"],
             registry=self.registry,
         )
+        self.stage_seconds = Counter(
+            PREFIX + "stage_cpu_seconds",
+            "CPU seconds spent preparing accepted bodies, by stage (decode, map, arrow); "
+            "commit time is gatewatch_ingest_batch_commit_seconds.",
+            ["stage"],
+            registry=self.registry,
+        )
         self.commit_seconds = Histogram(
             PREFIX + "batch_commit_seconds",
             "Duration of each writer transaction (one group commit of queued batches).",
@@ -108,12 +115,14 @@ class IngestMetrics:
         self.registry.register(_WriterCollector(writer))
         writer.on_commit = self.commit_seconds.observe
 
-    def accepted(self, endpoint: str, received: int, rejected: int, warnings: Tally[str]) -> None:
-        self.received.labels(endpoint).inc(received)
-        if rejected:
-            self.rejected_records.labels(endpoint).inc(rejected)
-        for kind, n in warnings.items():
+    def accepted(self, endpoint: str, prepared: Prepared) -> None:
+        self.received.labels(endpoint).inc(prepared.received)
+        if prepared.rejected:
+            self.rejected_records.labels(endpoint).inc(prepared.rejected)
+        for kind, n in prepared.warnings.items():
             self.warnings.labels(kind).inc(n)
+        for stage, seconds in prepared.stage_seconds.items():
+            self.stage_seconds.labels(stage).inc(seconds)
 
     def refused(self, endpoint: str, reason: str) -> None:
         self.rejected_requests.labels(endpoint, reason).inc()

@@ -43,6 +43,21 @@ class Prepared:
     errors: list[str] = field(default_factory=list)
     warnings: Counter[str] = field(default_factory=Counter)
     record_errors: list[RecordError] = field(default_factory=list)
+    # CPU seconds of this thread per stage (decode, map, arrow), for /metrics.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class StageClock:
+    """CPU time of the current thread per stage (the worker's, or the serving thread's)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.thread_time()
+
+    def lap(self, stage: str) -> None:
+        now = time.thread_time()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 def now_us() -> int:
@@ -82,39 +97,58 @@ def decompress(body: bytes, content_encoding: str | None, limit: int) -> bytes:
 
 
 def prepare_traces(body: bytes, encoding: str, *, tenant: str | None = None) -> Prepared:
+    clock = StageClock()
     decoded = decode_traces_protobuf(body) if encoding == PROTOBUF else decode_traces_json(body)
+    clock.lap("decode")
     mapped = map_spans(decoded, ingested_at_us=now_us(), tenant=tenant)
+    clock.lap("map")
+    table = records_to_table(mapped.records)
+    tool_spans = tool_spans_to_table(mapped.tool_spans) if mapped.tool_spans else None
+    clock.lap("arrow")
     return Prepared(
-        table=records_to_table(mapped.records),
-        tool_spans=tool_spans_to_table(mapped.tool_spans) if mapped.tool_spans else None,
+        table=table,
+        tool_spans=tool_spans,
         received=mapped.spans,
         rejected=mapped.rejected,
         errors=mapped.errors,
         warnings=mapped.warnings,
+        stage_seconds=clock.seconds,
     )
 
 
 def prepare_logs(body: bytes, encoding: str, *, tenant: str | None = None) -> Prepared:
+    clock = StageClock()
     decoded = decode_logs_protobuf(body) if encoding == PROTOBUF else decode_logs_json(body)
+    clock.lap("decode")
     mapped = map_logs(decoded, ingested_at_us=now_us(), tenant=tenant)
+    clock.lap("map")
+    table = records_to_table(mapped.records)
+    clock.lap("arrow")
     return Prepared(
-        table=records_to_table(mapped.records),
+        table=table,
         tool_spans=None,
         received=mapped.received,
         rejected=mapped.rejected,
         errors=mapped.errors,
         warnings=mapped.warnings,
+        stage_seconds=clock.seconds,
     )
 
 
 def prepare_request_logs(body: bytes, *, tenant: str | None = None) -> Prepared:
+    clock = StageClock()
     items = parse_request_log_body(body)
+    clock.lap("decode")
     records, errors = map_request_logs(items, received_at_us=now_us(), tenant=tenant)
+    clock.lap("map")
+    table = records_to_table(records)
+    clock.lap("arrow")
     return Prepared(
-        table=records_to_table(records),
+        table=table,
         tool_spans=None,
         received=len(items),
         rejected=len(errors),
         errors=[e.message for e in errors[:5]],
         record_errors=errors,
+        stage_seconds=clock.seconds,
     )

@@ -56,6 +56,7 @@ def test_metrics_are_prometheus_text_with_help_for_every_family(client: TestClie
         "gatewatch_ingest_failed_rows",
         "gatewatch_ingest_queue_depth_rows",
         "gatewatch_ingest_batch_commit_seconds",
+        "gatewatch_ingest_stage_cpu_seconds",
     }
     for name, family in families.items():
         assert name.startswith("gatewatch_ingest_")
@@ -75,6 +76,19 @@ def test_received_stored_and_duplicate_counts(client: TestClient) -> None:
     assert samples[("gatewatch_ingest_queue_depth_rows", frozenset())] == 0
     assert samples[("gatewatch_ingest_batch_commit_seconds_count", frozenset())] == 3
     assert samples[("gatewatch_ingest_batch_commit_seconds_sum", frozenset())] > 0
+
+
+def test_cpu_seconds_per_preparation_stage_are_counted(client: TestClient) -> None:
+    body = protobuf_body((RESOURCE, SPANS * 200))
+    assert client.post("/v1/traces", content=body, headers=PB).status_code == 200
+    samples = scrape(client)
+    stages = {
+        dict(labels)["stage"]: seconds
+        for (name, labels), seconds in samples.items()
+        if name == "gatewatch_ingest_stage_cpu_seconds_total"
+    }
+    assert set(stages) == {"decode", "map", "arrow"}
+    assert stages["decode"] > 0 and stages["map"] > 0
 
 
 def test_bad_records_inside_a_readable_body_are_counted(client: TestClient) -> None:
