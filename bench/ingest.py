@@ -1,33 +1,33 @@
-"""Ingest benchmark: sustained OTLP spans/s stored by a real `gatewatch serve`.
+"""Ingest benchmark: sustained GenAI spans/s stored by a real `gatewatch serve`.
 
-Pre-encodes OTLP protobuf export requests of GenAI chat spans with the OTel SDK's own
-encoder (`bench.genai_batches`), starts a fresh `gatewatch serve` per run, posts the
-batches over keep-alive connections from a few sender threads and counts the spans
-acknowledged (HTTP 200, which the server sends only after COMMIT) in the measured window.
-After each run the server's `stored_rows` must equal the acknowledged spans. Then, in
-process and without HTTP, it times decode, mapping, Arrow and the writer commit over the
-same bodies to show where the time goes.
+Pre-encodes request bodies (`bench.bodies`: OTLP protobuf by default, or OTLP JSON, OTLP/gRPC,
+`/v1/requests` JSON Lines), starts a fresh `gatewatch serve` per run and sends them from
+sender threads, back to back or paced at `--rate`. It reports the spans acknowledged (the
+server answers only after COMMIT) per second in the measured window, the ack latency, the
+server process tree's CPU per stored span and its peak RSS, and checks that the server's
+`stored_rows` equals the spans acknowledged. Then it splits the CPU per stage (decode,
+mapping, Arrow, commit): from the server's /metrics if it publishes stage timings, else
+timed in a separate process without HTTP (`bench.ingest_breakdown`).
 
-    ./dev bench                                    # 3 runs of 20 s, defaults below
+    ./dev bench                                        # 3 runs of 20 s, protobuf, closed loop
     .venv/bin/python bench/ingest.py --runs 1 --seconds 5
+    .venv/bin/python bench/ingest.py --rate 25000      # paced: p50/p99 ack at a fixed rate
+    .venv/bin/python bench/ingest.py --overload 2      # then paced at 2x the rate measured
+    .venv/bin/python bench/ingest.py --wire protobuf,otlp-json,grpc,requests
+    .venv/bin/python bench/ingest.py --compare HEAD~3 HEAD
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import math
-import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,249 +36,50 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: E402
-    ExportTraceServiceResponse,
-)
+from bench import proc  # noqa: E402
+from bench.bodies import PROTOBUF, WIRES, encode_pool, pool_of  # noqa: E402
+from bench.compare import source_trees  # noqa: E402
+from bench.ingest_breakdown import breakdown_in, print_breakdown  # noqa: E402
+from bench.load import Load, connector, percentile  # noqa: E402
+from bench.report import Result, median, print_run, print_stages, print_summary  # noqa: E402
+from bench.server import Server, start_server  # noqa: E402
 
-from bench.genai_batches import genai_batch  # noqa: E402
-from bench.ingest_breakdown import breakdown, print_breakdown  # noqa: E402
-
-TRACES_PATH = "/v1/traces"
-HEADERS = {"Content-Type": "application/x-protobuf"}
-
-
-# --- pre-encoded batches ----------------------------------------------------------------
+PACED_CONCURRENCY = 32  # paced senders: enough to keep the schedule while answers are slow
+SAMPLE_SECONDS = 0.1  # how often the server's RSS is read
 
 
-def _encode(args: tuple[int, int, int]) -> bytes:
-    size, batch_number, seed = args
-    body, _ids = genai_batch(size, batch_number=batch_number, seed=seed)
-    return body
+@dataclass(frozen=True)
+class Reading:
+    at: float  # perf_counter
+    server_cpu: float | None  # seconds, the server's process tree
+    client_cpu: float  # seconds, this process
+    stages: dict[str, float]  # seconds per stage from the server's /metrics, if published
 
 
-def encode_pool(count: int, size: int, seed: int) -> tuple[list[bytes], float]:
-    """`count` distinct export requests (every span has a new response id); all cores."""
-    started = time.perf_counter()
-    jobs = [(size, n, seed) for n in range(count)]
-    workers = max(1, min(os.cpu_count() or 1, count))
-    if workers == 1:
-        bodies = [_encode(job) for job in jobs]
-    else:
-        pool = ProcessPoolExecutor(workers)
-        try:
-            bodies = list(pool.map(_encode, jobs, chunksize=8))
-        finally:
-            pool.shutdown(cancel_futures=True)  # on Ctrl-C, drop the batches not started
-    return bodies, time.perf_counter() - started
+def reading(server: Server) -> Reading:
+    return Reading(
+        time.perf_counter(), server.cpu_seconds(), time.process_time(), server.stage_seconds()
+    )
 
 
-# --- the server -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
+@dataclass(frozen=True)
+class Variant:
+    side: str  # "" or, when comparing, "A 1a2b3c4" / "B ."
+    source: Path  # source tree the server runs
+    wire: str
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def health(self) -> dict:
-        answer = httpx.get(f"{self.url}/healthz", timeout=10)
-        answer.raise_for_status()
-        return answer.json()
-
-    def cpu_seconds(self) -> float | None:
-        """User + system CPU of the server process (all threads), from /proc; None elsewhere."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no server log)"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                print("  serve did not stop within 60 s of SIGINT; killing it", file=sys.stderr)
-                self.process.kill()
-                self.process.wait()
+    def label(self) -> str:
+        return f"{self.side} {self.wire}".strip()
 
 
-def start_server(workdir: Path, timeout: float = 120.0) -> Server:
-    ingest_port, dashboard_port = free_port(), free_port()
-    log_path = workdir / "serve.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gatewatch.cli",
-                "--db",
-                str(workdir / "bench.duckdb"),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--ingest-port",
-                str(ingest_port),
-                "--grpc-port",
-                "0",  # the bench measures OTLP/HTTP; leave 4317 to others
-                "--dashboard-port",
-                str(dashboard_port),
-                "--jobs-every",
-                "1h",
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,  # Ctrl-C reaches only the bench, which stops serve itself
-        )
-    server = Server(process, ingest_port, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited with {process.returncode}:\n{server.log_tail()}")
-        try:
-            server.health()
-            return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"serve was not healthy within {timeout:.0f} s:\n{server.log_tail()}")
-
-
-# --- the load ---------------------------------------------------------------------------
-
-
-@dataclass
-class Ack:
-    done: float  # perf_counter when the answer arrived
-    latency: float  # seconds from sending the request to the complete answer
-    spans: int  # spans stored (batch size minus partial-success rejections)
-
-
-@dataclass
-class Load:
-    bodies: list[bytes]
-    batch_size: int
-    port: int
-    stop_at: float  # no new request is sent after this perf_counter time
-    next_index: int = 0
-    acks: list[Ack] = field(default_factory=list)
-    rejected_503: int = 0
-    errors: list[str] = field(default_factory=list)
-    exhausted_at: float | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self) -> bytes | None:
-        with self.lock:
-            if self.next_index >= len(self.bodies):
-                if self.exhausted_at is None:
-                    self.exhausted_at = time.perf_counter()
-                return None
-            body = self.bodies[self.next_index]
-            self.next_index += 1
-            return body
-
-    def sender(self) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            body: bytes | None = None
-            while time.perf_counter() < self.stop_at:
-                # A batch answered 503 was not stored, so it is sent again like an exporter would.
-                if body is None and (body := self.take()) is None:
-                    return
-                started = time.perf_counter()
-                try:
-                    conn.request("POST", TRACES_PATH, body, HEADERS)
-                    answer = conn.getresponse()
-                    payload = answer.read()
-                except (OSError, http.client.HTTPException) as e:
-                    with self.lock:
-                        self.errors.append(f"{type(e).__name__}: {e}")
-                    conn.close()  # reconnects on the next request; the batch is dropped
-                    body = None
-                    continue
-                done = time.perf_counter()
-                if answer.status == 200:
-                    rejected = ExportTraceServiceResponse.FromString(
-                        payload
-                    ).partial_success.rejected_spans
-                    with self.lock:
-                        self.acks.append(Ack(done, done - started, self.batch_size - rejected))
-                    body = None
-                elif answer.status == 503:
-                    with self.lock:
-                        self.rejected_503 += 1
-                    retry_after = _seconds(answer.getheader("Retry-After"), default=1.0)
-                    time.sleep(max(0.0, min(retry_after, self.stop_at - time.perf_counter())))
-                else:
-                    with self.lock:
-                        self.errors.append(f"HTTP {answer.status}: {payload[:200]!r}")
-                    body = None
-        finally:
-            conn.close()
-
-
-def _seconds(header: str | None, *, default: float) -> float:
-    """Retry-After in seconds (an HTTP-date form falls back to `default`)."""
-    try:
-        return max(0.0, float(header)) if header else default
-    except ValueError:
-        return default
-
-
-@dataclass
-class RunResult:
-    spans_per_second: float
-    window_spans: int
-    p50_ms: float
-    p99_ms: float
-    rejected_503: int
-    acknowledged: int
-    stored: int
-    errors: list[str]
-    window_seconds: float
-    server_cores: float | None
-    client_cores: float
-    exhausted: bool
-
-    @property
-    def ok(self) -> bool:
-        return self.stored == self.acknowledged and not self.errors and not self.exhausted
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100); NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
-def run_once(bodies: list[bytes], args: argparse.Namespace) -> RunResult:
+def run_once(
+    variant: Variant, bodies: list[bytes], args: argparse.Namespace, rate: float | None
+) -> Result:
     with tempfile.TemporaryDirectory(prefix="gatewatch-bench-") as tmp:
-        server = start_server(Path(tmp))
+        server = start_server(variant.source, Path(tmp), grpc=variant.wire == "grpc")
         try:
-            return _load(server, bodies, args)
+            return _load(server, variant, bodies, args, rate)
         except Exception:
             print(f"  server log:\n{server.log_tail()}", file=sys.stderr)
             raise
@@ -286,96 +87,190 @@ def run_once(bodies: list[bytes], args: argparse.Namespace) -> RunResult:
             server.stop()
 
 
-def _load(server: Server, bodies: list[bytes], args: argparse.Namespace) -> RunResult:
+def _load(
+    server: Server,
+    variant: Variant,
+    bodies: list[bytes],
+    args: argparse.Namespace,
+    rate: float | None,
+) -> Result:
+    load_start = proc.load_average()
     begin = time.perf_counter()
     window_start = begin + args.warmup
     window_end = window_start + args.seconds
-    load = Load(bodies, args.batch_size, server.port, stop_at=window_end)
+    load = Load(
+        bodies,
+        connector(variant.wire, server.port, server.grpc_port, args.batch_size),
+        begin=begin,
+        stop_at=window_end,
+        interval=args.batch_size / rate if rate else None,
+    )
+    concurrency = args.concurrency or (PACED_CONCURRENCY if rate else 4)
     threads = [
         threading.Thread(target=load.sender, name=f"sender-{i}", daemon=True)
-        for i in range(args.concurrency)
+        for i in range(concurrency)
     ]
     for t in threads:
         t.start()
-    time.sleep(max(0.0, window_start - time.perf_counter()))
-    server_cpu0, client_cpu0 = server.cpu_seconds(), time.process_time()
-    while time.perf_counter() < window_end and any(t.is_alive() for t in threads):
-        time.sleep(min(0.1, max(0.0, window_end - time.perf_counter())))
-    server_cpu1, client_cpu1 = server.cpu_seconds(), time.process_time()
-    cpu_seconds = max(time.perf_counter() - window_start, 1e-9)
+    peak_rss = 0
+    start: Reading | None = None
+    stop: Reading | None = None
+    # Senders stop by themselves at window_end (plus answers in flight, each bounded by
+    # bench.load.TIMEOUT); this loop samples RSS meanwhile and reads CPU at the window's edges.
+    while any(t.is_alive() for t in threads):
+        now = time.perf_counter()
+        if start is None and now >= window_start:
+            start = reading(server)
+        if stop is None and now >= window_end:
+            stop = reading(server)
+        peak_rss = max(peak_rss, server.memory_bytes())
+        edge = window_start if start is None else window_end if stop is None else math.inf
+        time.sleep(min(SAMPLE_SECONDS, max(0.0, edge - time.perf_counter())))
     for t in threads:
         t.join()
+    start = start or reading(server)
+    stop = stop or reading(server)
+    peak_rss = max(peak_rss, server.memory_bytes(), server.peak_rss_bytes())
+    health = server.health()
 
     # If the pool ran out, the window ends there: the rate is over the time actually loaded.
     end = min(window_end, load.exhausted_at or window_end)
     window_seconds = end - window_start
     in_window = [a for a in load.acks if window_start <= a.done <= end]
-    latencies_ms = [a.latency * 1000 for a in in_window]
     window_spans = sum(a.spans for a in in_window)
-    health = server.health()
-    server_cores = None
-    if server_cpu0 is not None and server_cpu1 is not None:
-        server_cores = (server_cpu1 - server_cpu0) / cpu_seconds
-    return RunResult(
+    latencies_ms = [a.latency * 1000 for a in in_window]
+    elapsed = max(stop.at - start.at, 1e-9)
+    server_cpu = (
+        stop.server_cpu - start.server_cpu
+        if stop.server_cpu is not None and start.server_cpu is not None
+        else None
+    )
+    return Result(
         spans_per_second=window_spans / window_seconds if window_seconds > 0 else math.nan,
+        offered_per_second=sum(window_start <= s <= end for s in load.sends)
+        * args.batch_size
+        / max(window_seconds, 1e-9),
         window_spans=window_spans,
+        window_seconds=window_seconds,
         p50_ms=percentile(latencies_ms, 50),
         p99_ms=percentile(latencies_ms, 99),
-        rejected_503=load.rejected_503,
+        refused=load.refused,
         acknowledged=sum(a.spans for a in load.acks),
         stored=int(health.get("stored_rows", -1)),
         errors=load.errors,
-        window_seconds=window_seconds,
-        server_cores=server_cores,
-        client_cores=(client_cpu1 - client_cpu0) / cpu_seconds,
+        server_cores=server_cpu / elapsed if server_cpu is not None else None,
+        server_us_per_span=server_cpu / window_spans * 1e6
+        if server_cpu is not None and window_spans
+        else None,
+        stage_us_per_span={
+            stage: (seconds - start.stages.get(stage, 0.0)) / window_spans * 1e6
+            for stage, seconds in stop.stages.items()
+        }
+        if stop.stages and window_spans
+        else {},
+        client_cores=(stop.client_cpu - start.client_cpu) / elapsed,
+        peak_rss_bytes=peak_rss,
+        load_start=load_start,
+        load_end=proc.load_average(),
         exhausted=load.exhausted_at is not None and load.exhausted_at < window_end,
+        rate=rate,
     )
 
 
-def print_run(n: int, runs: int, r: RunResult) -> None:
-    check = "=" if r.stored == r.acknowledged else "!="
-    cpu = f"server {r.server_cores:.2f} cores, " if r.server_cores is not None else ""
-    print(
-        f"run {n}/{runs}: {r.spans_per_second:,.0f} spans/s acknowledged "
-        f"({r.window_spans:,} spans in {r.window_seconds:.1f} s)  "
-        f"ack latency p50 {r.p50_ms:.1f} ms  p99 {r.p99_ms:.1f} ms  503s {r.rejected_503}"
-    )
-    print(
-        f"         stored_rows {r.stored:,} {check} acknowledged {r.acknowledged:,}  "
-        f"(CPU in window: {cpu}bench client {r.client_cores:.2f} cores)"
-    )
-    if r.exhausted:
+def measure(
+    variants: list[Variant],
+    pools: dict[str, list[bytes]],
+    args: argparse.Namespace,
+    rates: dict[str, float | None],
+) -> dict[str, list[Result]]:
+    """`--runs` runs of every variant, interleaved (A, B, A, B ...) so they share the noise."""
+    groups: dict[str, list[Result]] = {v.label: [] for v in variants}
+    for n in range(1, args.runs + 1):
+        for v in variants:
+            result = run_once(v, pools[pool_of(v.wire)], args, rates[v.label])
+            print_run(v.label, n, args.runs, result)
+            groups[v.label].append(result)
+    print_summary(groups, references(variants))
+    return groups
+
+
+def references(variants: list[Variant]) -> list[tuple[str, str]]:
+    """(variant, what its figures are divided by): the same side's protobuf figure for the
+    other wires, and side A's same wire when comparing."""
+    by_key = {(v.side, v.wire): v.label for v in variants}
+    first_side = variants[0].side
+    pairs = []
+    for (side, wire), label in by_key.items():
+        if wire != PROTOBUF and (side, PROTOBUF) in by_key:
+            pairs.append((label, by_key[(side, PROTOBUF)]))
+        if side != first_side:
+            pairs.append((label, by_key[(first_side, wire)]))
+    return pairs
+
+
+def ensure_pools(
+    pools: dict[str, list[bytes]], wires: list[str], rate: float, args: argparse.Namespace
+) -> None:
+    """Encode enough distinct bodies per pool for `rate` over warmup + window."""
+    fresh = math.ceil(rate * (args.warmup + args.seconds) / args.batch_size)
+    # Plus two per sender: bodies taken when the window closes, and retries still pending.
+    needed = max(fresh + 2 * PACED_CONCURRENCY if rate else 0, args.breakdown_batches + 1)
+    for pool in dict.fromkeys(pool_of(w) for w in wires):
+        have = pools.setdefault(pool, [])
+        if len(have) >= needed:
+            continue
+        print(f"encoding {needed - len(have):,} {pool} batches x {args.batch_size} spans ...")
+        more, seconds = encode_pool(pool, len(have), needed - len(have), args.batch_size, args.seed)
+        have.extend(more)
+        mb = sum(map(len, have)) / 1e6
+        covers = f", covers {rate:,.0f} spans/s for {args.warmup:g} + {args.seconds:g} s"
         print(
-            "         WARNING: the pre-encoded batches ran out before the window ended; "
-            f"the run is shorter than asked. Raise --max-rate above {r.spans_per_second:,.0f}.",
+            f"  {seconds:.1f} s; pool {len(have):,} batches, {mb:,.0f} MB "
+            f"({mb * 1e6 / len(have) / args.batch_size:,.0f} bytes/span){covers if rate else ''}"
         )
-    for error in r.errors[:5]:
-        print(f"         error: {error}")
-    if len(r.errors) > 5:
-        print(f"         ... {len(r.errors) - 5} more errors")
-    if r.stored != r.acknowledged:
-        print("         MISMATCH: stored rows differ from acknowledged spans")
-
-
-# --- main -------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Sustained OTLP ingest throughput of a real gatewatch serve.",
+        description="Sustained ingest throughput, ack latency, CPU and RSS of a real serve.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--runs", type=int, default=3, help="runs, each against a fresh serve")
     p.add_argument("--seconds", type=float, default=20.0, help="measured window per run")
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured load before the window")
     p.add_argument("--batch-size", type=int, default=512, help="spans per export request")
-    p.add_argument("--concurrency", type=int, default=4, help="sender threads (connections)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        help=f"sender threads (connections); default 4, or {PACED_CONCURRENCY} when paced",
+    )
+    p.add_argument(
+        "--wire",
+        default=PROTOBUF,
+        help=f"comma-separated wires to measure, interleaved: {', '.join(WIRES)}",
+    )
+    pace = p.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--rate", type=float, help="send at this many spans/s instead of back to back"
+    )
+    pace.add_argument(
+        "--overload",
+        type=float,
+        metavar="FACTOR",
+        help="after the back-to-back runs, run again paced at FACTOR x the median measured",
+    )
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("REV_A", "REV_B"),
+        help="serve each revision from a git worktree (`.` = this checkout as is), same bodies",
+    )
     p.add_argument(
         "--max-rate",
         type=float,
         default=30_000.0,
-        help="spans/s the pre-encoded batches must cover for warmup + window "
-        "(the pool is sized from it; a run that exhausts it says so)",
+        help="spans/s the pre-encoded batches must cover for warmup + window, back to back "
+        "(a run that exhausts them says so)",
     )
     p.add_argument("--seed", type=int, default=1, help="seed of the generated spans")
     p.add_argument(
@@ -385,67 +280,99 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode.add_argument("--no-breakdown", action="store_true", help="skip the stage breakdown")
     mode.add_argument("--breakdown", action="store_true", help="only the stage breakdown")
     args = p.parse_args(argv)
-    for name in ("runs", "batch_size", "concurrency", "breakdown_batches"):
+    for name in ("runs", "batch_size", "breakdown_batches"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.concurrency is not None and args.concurrency < 1:
+        p.error("--concurrency must be at least 1")
     if args.seconds <= 0 or args.warmup < 0 or args.max_rate <= 0:
         p.error("--seconds and --max-rate must be positive, --warmup not negative")
+    if (args.rate is not None and args.rate <= 0) or (
+        args.overload is not None and args.overload <= 0
+    ):
+        p.error("--rate and --overload must be positive")
+    args.wires = list(dict.fromkeys(w.strip() for w in args.wire.split(",") if w.strip()))
+    if not args.wires or not set(args.wires) <= set(WIRES):
+        p.error(f"--wire takes {', '.join(WIRES)}")
     return args
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: the running serve is stopped
+def print_breakdowns(
+    variants: list[Variant],
+    groups: dict[str, list[Result]],
+    pools: dict[str, list[bytes]],
+    args: argparse.Namespace,
+) -> None:
+    """Per stage: the server's own /metrics when it has them, else timed in process, `--runs`
+    times interleaved across source trees, the median per stage."""
+
+    def from_metrics(v: Variant) -> bool:
+        results = groups.get(v.label, [])
+        return bool(results) and all(r.stage_us_per_span for r in results)
+
+    timed = [v for v in variants if not from_metrics(v)]
+    keys = list(dict.fromkeys((v.source, pool_of(v.wire)) for v in timed))
+    samples: dict[tuple[Path, str], list[dict[str, float] | str]] = {k: [] for k in keys}
+    for _ in range(args.runs if keys else 0):
+        for source, pool in keys:
+            body = pools[pool][: args.breakdown_batches + 1]
+            samples[(source, pool)].append(breakdown_in(source, body, pool))
+    for v in variants:
+        if v not in timed:
+            print_stages(v.label, groups[v.label])
+            continue
+        pool = pool_of(v.wire)
+        title = (
+            f"{v.label}: where the time goes (in process, no HTTP, {args.breakdown_batches} "
+            f"batches x {args.batch_size} spans{', as protobuf' if v.wire != pool else ''}, "
+            f"median of {args.runs}):"
+        )
+        print_breakdown(title, median_stages(samples[(v.source, pool)]))
+
+
+def median_stages(samples: list[dict[str, float] | str]) -> dict[str, float] | str:
+    """Per-stage medians of the breakdowns that worked; the first error if none did."""
+    good = [s for s in samples if isinstance(s, dict)]
+    if not good:
+        return samples[0]
+    return {stage: statistics.median(s[stage] for s in good) for stage in good[0]}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
-    if args.breakdown:
-        count = args.breakdown_batches + 1
-    else:
-        # Every run gets a fresh database, so the same pool serves every run; within a run
-        # no batch is sent twice. One batch per sender more covers the requests in flight.
-        needed = args.max_rate * (args.warmup + args.seconds) / args.batch_size
-        count = max(math.ceil(needed) + args.concurrency, args.breakdown_batches + 1)
-    print(f"encoding {count:,} batches x {args.batch_size} spans with the OTel SDK encoder ...")
-    bodies, seconds = encode_pool(count, args.batch_size, args.seed)
-    mb = sum(map(len, bodies)) / 1e6
-    covers = (
-        ""
-        if args.breakdown
-        else f", covers {args.max_rate:,.0f} spans/s for {args.warmup:g} + {args.seconds:g} s"
-    )
-    print(
-        f"  {seconds:.1f} s on {min(os.cpu_count() or 1, count)} processes, {mb:,.0f} MB "
-        f"({mb * 1e6 / count / args.batch_size:,.0f} bytes/span){covers}"
-    )
+    pools: dict[str, list[bytes]] = {}
+    with source_trees(ROOT, args.compare or []) as trees:
+        sides = trees or [("", ROOT)]
+        variants = [Variant(side, source, wire) for side, source in sides for wire in args.wires]
+        ensure_pools(pools, args.wires, 0 if args.breakdown else (args.rate or args.max_rate), args)
+        groups: dict[str, list[Result]] = {}
+        if not args.breakdown:
+            concurrency = args.concurrency or (PACED_CONCURRENCY if args.rate else 4)
+            how = f"paced at {args.rate:,.0f} spans/s" if args.rate else "back to back"
+            print(
+                f"\n{args.runs} run(s) x {len(variants)}: {concurrency} senders {how}, "
+                f"{args.warmup:g} s warmup + {args.seconds:g} s measured, fresh serve each\n"
+            )
+            groups = measure(
+                variants, pools, args, dict.fromkeys((v.label for v in variants), args.rate)
+            )
+            if args.overload:
+                rates = {
+                    label: args.overload * (median(rs, lambda r: r.spans_per_second) or 0.0)
+                    for label, rs in groups.items()
+                }
+                ensure_pools(pools, args.wires, max(rates.values()), args)
+                print(f"\noverload: paced at {args.overload:g} x each variant's median\n")
+                overloaded = measure(variants, pools, args, rates)
+                groups = {**groups, **{f"{k} x{args.overload:g}": v for k, v in overloaded.items()}}
+        if not args.no_breakdown:
+            print_breakdowns(variants, groups, pools, args)
+    return 0 if all(r.ok for rs in groups.values() for r in rs) else 1
 
-    healthy = True
-    if not args.breakdown:
-        print(
-            f"\n{args.runs} run(s): {args.concurrency} keep-alive senders, "
-            f"{args.warmup:g} s warmup + {args.seconds:g} s measured, fresh serve each\n"
-        )
-        results: list[RunResult] = []
-        for n in range(1, args.runs + 1):
-            result = run_once(bodies, args)
-            print_run(n, args.runs, result)
-            results.append(result)
-        healthy = all(r.ok for r in results)
-        rates = [r.spans_per_second for r in results]
-        print(
-            f"\nmedian of {len(results)} run(s): {statistics.median(rates):,.0f} spans/s stored, "
-            f"p99 ack latency {statistics.median(r.p99_ms for r in results):.1f} ms  "
-            f"(runs: {', '.join(f'{x:,.0f}' for x in rates)} spans/s; "
-            f"503s {sum(r.rejected_503 for r in results)})"
-        )
-        if not healthy:
-            print("WARNING: at least one run had errors, a row-count mismatch or ran short")
 
-    if not args.no_breakdown:
-        batches = min(args.breakdown_batches, len(bodies) - 1)
-        print_breakdown(breakdown(bodies, batches), batches, args.batch_size)
-    return 0 if healthy else 1
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: the running serve is stopped
 
 
 if __name__ == "__main__":

@@ -1,0 +1,137 @@
+"""A real `gatewatch serve` for one benchmark run, started from a given source tree.
+
+The server runs under the bench's own interpreter (the project's `.venv`) with the source
+tree first on `PYTHONPATH` and as its working directory, so a `git worktree` of another
+commit is served with this checkout's installed dependencies.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench import proc
+
+# Per-stage timings, if the server publishes them: `<name>_sum{...,stage="decode",...} 1.5`.
+STAGE_SUM = re.compile(r"^gatewatch_ingest_\w*stage\w*_seconds_sum\{([^}]*)\}\s+(\S+)", re.M)
+STAGE_LABEL = re.compile(r'stage="([^"]*)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    grpc_port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def health(self) -> dict:
+        answer = httpx.get(f"{self.url}/healthz", timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def stage_seconds(self) -> dict[str, float]:
+        """Seconds spent per ingest stage so far, from /metrics; empty if not published."""
+        try:
+            text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        except httpx.HTTPError:
+            return {}
+        totals: dict[str, float] = defaultdict(float)
+        for labels, value in STAGE_SUM.findall(text):
+            if stage := STAGE_LABEL.search(labels):
+                totals[stage.group(1)] += float(value)
+        return dict(totals)
+
+    def cpu_seconds(self) -> float | None:
+        return proc.tree_cpu_seconds(self.process.pid)
+
+    def memory_bytes(self) -> int:
+        return proc.tree_memory_bytes(self.process.pid)
+
+    def peak_rss_bytes(self) -> int:
+        return proc.peak_rss_bytes(self.process.pid)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+    def stop(self) -> None:
+        """SIGINT to serve, which stops its own workers; a serve that hangs is killed with its
+        process group (its own session, so nothing the bench did not start)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                print("  serve did not stop within 60 s of SIGINT; killing it", file=sys.stderr)
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_server(source: Path, workdir: Path, *, grpc: bool, timeout: float = 120.0) -> Server:
+    ingest_port, dashboard_port = free_port(), free_port()
+    grpc_port = free_port() if grpc else 0  # 0 turns gRPC off, leaving 4317 to others
+    log_path = workdir / "serve.log"
+    pythonpath = os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gatewatch.cli",
+                "--db",
+                str(workdir / "bench.duckdb"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--ingest-port",
+                str(ingest_port),
+                "--grpc-port",
+                str(grpc_port),
+                "--dashboard-port",
+                str(dashboard_port),
+                "--jobs-every",
+                "1h",
+            ],
+            cwd=source,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath},
+            start_new_session=True,  # Ctrl-C reaches only the bench, which stops serve itself
+        )
+    server = Server(process, ingest_port, grpc_port, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            server.health()
+            return server
+        except httpx.TransportError:  # not listening yet; an error answer ends the wait
+            time.sleep(0.2)
+        except httpx.HTTPStatusError as e:
+            server.stop()
+            raise RuntimeError(f"serve answered /healthz with {e}:\n{server.log_tail()}") from e
+    server.stop()
+    raise RuntimeError(f"serve was not healthy within {timeout:.0f} s:\n{server.log_tail()}")
