@@ -30,7 +30,20 @@ from werkzeug.serving import make_server  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from warehouse.db import Warehouse  # noqa: E402
 
-PAGES = ("/", "/uptime", "/providers", "/routing", "/model-mix", "/traffic")
+PAGES = (
+    "/",
+    "/uptime",
+    "/providers",
+    "/routing",
+    "/model-mix",
+    "/traffic",
+    # The request explorer over the default range (every request of the last 90 days with
+    # data): newest first, a deep page, sorted by a column with no zone-map order, filtered.
+    "/requests",
+    "/requests?page=2000",
+    "/requests?sort=duration_ms",
+    "/requests?status=error&finish_reason=error&min_ms=1000",
+)
 CALLBACK_PATH = "/_dash-update-component"
 QUIET_S = 1.0
 
@@ -70,7 +83,8 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     print(f"{requests:,} requests in {args.db}\n")
-    print(f"{'page':<12} {'slowest callback':>17} {'all callbacks':>14} {'page settled':>13}")
+    width = max(len(path) for path in PAGES)
+    print(f"{'page':<{width}} {'slowest callback':>17} {'all callbacks':>14} {'page settled':>13}")
     chromium = os.environ.get("GATEWATCH_CHROMIUM", "/usr/bin/chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -83,7 +97,7 @@ def main() -> int:
             slowest = statistics.median(max(a) for a, _ in runs if a)
             total = statistics.median(sum(a) for a, _ in runs)
             settled = statistics.median(s for _, s in runs)
-            print(f"{path:<12} {slowest:>14.0f} ms {total:>11.0f} ms {settled:>10.0f} ms")
+            print(f"{path:<{width}} {slowest:>14.0f} ms {total:>11.0f} ms {settled:>10.0f} ms")
         browser.close()
     server.shutdown()
     warehouse.close()

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import dash
-from dash import Input, Output, dcc, html, no_update
+from dash import dcc, html
 
 from dashboard.components import (
-    APP_FILTER_ID,
-    DATE_RANGE_ID,
     FILTER_STORE_ID,
-    MODEL_FILTER_ID,
-    PROVIDER_FILTER_ID,
+    REFRESH_TIMER_ID,
+    URL_ID,
+    URL_QUERY_ID,
+    URL_WRITTEN_ID,
     filters_bar,
     navbar,
 )
-from dashboard.data import Filters, filter_options
+from dashboard.data import filter_options
+from dashboard.filter_sync import register_filter_sync, url_query_state
+from dashboard.url_state import REFRESH_MS, REFRESH_OFF
 from warehouse.db import Warehouse
 
 PAGES_DIR = Path(__file__).parent / "pages"
@@ -50,43 +51,22 @@ def create_app(warehouse: Warehouse, *, title: str = "gatewatch") -> dash.Dash:
         selected = options.default_filters()
         return html.Div(
             [
+                dcc.Location(id=URL_ID, refresh="callback-nav"),
                 navbar(title, pages),
                 filters_bar(options, selected),
                 dcc.Store(id=FILTER_STORE_ID, data=selected.to_store()),
+                dcc.Store(id=URL_QUERY_ID, data=url_query_state(selected, REFRESH_OFF)),
+                dcc.Store(id=URL_WRITTEN_ID),
+                dcc.Interval(id=REFRESH_TIMER_ID, interval=REFRESH_MS["1m"], disabled=True),
                 html.Main(dash.page_container, className="page"),
             ],
             className="app-shell",
         )
 
     app.layout = layout
-    _register_filter_store(app)
+    register_filter_sync(app)
     for page in pages:
         register = getattr(sys.modules.get(page["module"]), "register_callbacks", None)
         if register is not None:
             register(app, warehouse)
     return app
-
-
-def _register_filter_store(app: dash.Dash) -> None:
-    @app.callback(
-        Output(FILTER_STORE_ID, "data"),
-        Input(DATE_RANGE_ID, "start_date"),
-        Input(DATE_RANGE_ID, "end_date"),
-        Input(PROVIDER_FILTER_ID, "value"),
-        Input(MODEL_FILTER_ID, "value"),
-        Input(APP_FILTER_ID, "value"),
-        prevent_initial_call=True,
-    )
-    def store_filters(
-        start: str | None,
-        end: str | None,
-        providers: list[str] | None,
-        models: list[str] | None,
-        apps: list[str] | None,
-    ) -> dict[str, Any]:
-        # Half-picked ranges keep the previous selection until both ends are set.
-        if not start or not end:
-            return no_update
-        return Filters.from_store(
-            {"start": start, "end": end, "providers": providers, "models": models, "apps": apps}
-        ).to_store()

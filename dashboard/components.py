@@ -12,12 +12,21 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard.data import FilterOptions, Filters
+from dashboard.url_state import PRESET_LABELS, REFRESH_LABELS, REFRESH_OFF, window_note
 
 FILTER_STORE_ID = "filters-store"
 DATE_RANGE_ID = "filter-dates"
 PROVIDER_FILTER_ID = "filter-providers"
 MODEL_FILTER_ID = "filter-models"
 APP_FILTER_ID = "filter-apps"
+RANGE_PRESET_ID = "filter-range"
+REFRESH_ID = "filter-refresh"
+WINDOW_NOTE_ID = "filter-window"
+REFRESH_TIMER_ID = "refresh-timer"
+# The shell's own location: chart clicks navigate by setting its `href`.
+URL_ID = "url"
+URL_QUERY_ID = "url-query"
+URL_WRITTEN_ID = "url-written"
 
 NOT_FOUND_MODULE_SUFFIX = "not_found_404"
 
@@ -53,10 +62,51 @@ def _multi_select(component_id: str, label: str, values: tuple[str, ...]) -> htm
     )
 
 
-def filters_bar(options: FilterOptions, selected: Filters) -> html.Div:
-    """Date range and provider/model/app multi-selects; empty selections mean "all"."""
+def _range_presets(selected: Filters) -> html.Div:
     return html.Div(
         [
+            html.Span("Range", className="filter-label"),
+            dcc.RadioItems(
+                id=RANGE_PRESET_ID,
+                options=[{"label": label, "value": key} for key, label in PRESET_LABELS.items()],
+                value=selected.preset,
+                inline=True,
+                className="range-presets",
+            ),
+            html.Span(
+                window_note(selected),
+                id=WINDOW_NOTE_ID,
+                className="filter-window",
+                title="Pages built from daily tables show the whole UTC days the range "
+                "touches; the Requests page uses the exact range.",
+            ),
+        ],
+        className="filter filter-range",
+    )
+
+
+def _refresh_picker() -> html.Div:
+    return html.Div(
+        [
+            html.Label("Auto-refresh", htmlFor=REFRESH_ID, className="filter-label"),
+            dcc.Dropdown(
+                id=REFRESH_ID,
+                options=[{"label": label, "value": key} for key, label in REFRESH_LABELS.items()],
+                value=REFRESH_OFF,
+                clearable=False,
+                searchable=False,
+            ),
+        ],
+        className="filter filter-refresh",
+    )
+
+
+def filters_bar(options: FilterOptions, selected: Filters) -> html.Div:
+    """Range presets, date range, provider/model/app multi-selects (empty means "all") and
+    auto-refresh."""
+    return html.Div(
+        [
+            _range_presets(selected),
             html.Div(
                 [
                     html.Label("Date range", htmlFor=DATE_RANGE_ID, className="filter-label"),
@@ -75,6 +125,7 @@ def filters_bar(options: FilterOptions, selected: Filters) -> html.Div:
             _multi_select(PROVIDER_FILTER_ID, "Provider", options.providers),
             _multi_select(MODEL_FILTER_ID, "Model", options.models),
             _multi_select(APP_FILTER_ID, "App", options.apps),
+            _refresh_picker(),
         ],
         className="filters-bar",
     )

@@ -8,7 +8,7 @@ recomputed from the summed counts and are NULL when their denominator is 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 import polars as pl
@@ -18,6 +18,9 @@ from warehouse.db import Warehouse
 Split = Literal["all", "provider", "model"]
 
 DEFAULT_RANGE_DAYS = 90
+
+# The range of a selection picked as whole days (the date picker), not as a preset.
+CUSTOM = "custom"
 
 FILTER_OPTIONS_SQL = """
 SELECT
@@ -78,13 +81,28 @@ ORDER BY days.period_start, names.series
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """The global filter selection; an empty tuple means "no restriction"."""
+    """The global filter selection; an empty tuple means "no restriction".
+
+    `start` and `end` are the UTC days the selection touches, which is what pages built from
+    daily tables read. `since` and `until` are the exact half-open range when it is not whole
+    days (a preset such as the last hour, or a window a chart click picked); `preset` names
+    the preset it came from, `CUSTOM` otherwise.
+    """
 
     start: date
     end: date
     providers: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     apps: tuple[str, ...] = ()
+    preset: str = CUSTOM
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The selection as a half-open UTC range [since, until)."""
+        if self.since is not None and self.until is not None:
+            return self.since, self.until
+        return midnight(self.start), midnight(self.end + timedelta(days=1))
 
     def to_store(self) -> dict[str, Any]:
         return {
@@ -93,17 +111,29 @@ class Filters:
             "providers": list(self.providers),
             "models": list(self.models),
             "apps": list(self.apps),
+            "preset": self.preset,
+            "since": self.since and self.since.isoformat(),
+            "until": self.until and self.until.isoformat(),
         }
 
     @classmethod
     def from_store(cls, data: dict[str, Any]) -> Filters:
+        since, until = data.get("since"), data.get("until")
         return cls(
             start=date.fromisoformat(data["start"][:10]),
             end=date.fromisoformat(data["end"][:10]),
             providers=tuple(data.get("providers") or ()),
             models=tuple(data.get("models") or ()),
             apps=tuple(data.get("apps") or ()),
+            preset=data.get("preset") or CUSTOM,
+            since=datetime.fromisoformat(since) if since else None,
+            until=datetime.fromisoformat(until) if until else None,
         )
+
+
+def midnight(day: date) -> datetime:
+    """The UTC start of `day`."""
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

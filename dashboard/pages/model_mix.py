@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import dash
@@ -29,6 +30,7 @@ from dashboard.data_model_mix import (
     previous_period,
     tier_mix_daily,
 )
+from dashboard.drilldown import Point, explorer_href, link_chart, on_day, only
 from warehouse.db import Warehouse
 
 dash.register_page(
@@ -185,7 +187,22 @@ def _figures(mix: pl.DataFrame, models: pl.DataFrame, roles: pl.DataFrame) -> li
     ]
 
 
+def _model_requests_behind(point: Point, filters: Filters) -> str:
+    return explorer_href(only(filters, model=str(point.y)))
+
+
 def register_callbacks(app: dash.Dash, warehouse: Warehouse) -> None:
+    def tier_requests_behind(point: Point, filters: Filters) -> str | None:
+        """A tier's bar of a day: that day's requests of the tier's models."""
+        models = model_requests(warehouse, filters).filter(pl.col("tier") == point.series)
+        if models.is_empty():
+            return None
+        return explorer_href(replace(on_day(filters, point.x), models=tuple(models["model"])))
+
+    link_chart(app, GRAPH_IDS[0], tier_requests_behind)
+    link_chart(app, GRAPH_IDS[1], tier_requests_behind)
+    link_chart(app, GRAPH_IDS[2], _model_requests_behind)
+
     @app.callback(
         [Output(f"{kpi_id}-value", "children") for kpi_id in KPI_IDS],
         [Output(f"{kpi_id}-detail", "children") for kpi_id in KPI_IDS],

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from analytics.figures import rate_over_time, volume_over_time
 from dashboard.components import (
@@ -19,6 +20,7 @@ from dashboard.components import (
     no_data_message,
 )
 from dashboard.data import Filters, Split, daily_series, totals
+from dashboard.drilldown import Point, explorer_href, link_chart, on_day, only
 from warehouse.db import Warehouse
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · gatewatch", order=0)
@@ -119,7 +121,25 @@ def _figures(warehouse: Warehouse, filters: Filters, split: Split) -> list[go.Fi
     ]
 
 
+# The rates' points count ok requests only; uptime lines are per provider whatever the split.
+OK_ONLY_GRAPHS = ("chart-tool-call-rate", "chart-reasoning-share")
+
+
+def _requests_behind(graph_id: str) -> Callable[[Point, Filters, Split], str]:
+    def href(point: Point, filters: Filters, split: Split) -> str:
+        narrowed = on_day(filters, point.x)
+        key = "provider" if graph_id == "chart-uptime" else split
+        if point.series and point.series != "all":
+            narrowed = only(narrowed, **{key: point.series})
+        return explorer_href(narrowed, status=["ok"] if graph_id in OK_ONLY_GRAPHS else [])
+
+    return href
+
+
 def register_callbacks(app: dash.Dash, warehouse: Warehouse) -> None:
+    for graph_id in GRAPH_IDS:
+        link_chart(app, graph_id, _requests_behind(graph_id), State(SPLIT_ID, "value"))
+
     @app.callback(
         [Output(f"{kpi_id}-value", "children") for kpi_id in KPI_IDS],
         [Output(f"{kpi_id}-detail", "children") for kpi_id in KPI_IDS],

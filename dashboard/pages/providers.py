@@ -8,7 +8,7 @@ from typing import Any
 import dash
 import plotly.graph_objects as go
 import polars as pl
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from analytics.figures import finish_mix_bars, provider_comparison_bars
 from dashboard.components import (
@@ -25,6 +25,7 @@ from dashboard.data_providers import (
     divergent_cells,
     provider_comparison,
 )
+from dashboard.drilldown import Point, explorer_href, link_chart, only
 from dashboard.tables import Column, data_table, format_number
 from warehouse.db import Warehouse
 
@@ -147,7 +148,22 @@ def _comparison(warehouse: Warehouse, filters: Filters, model: str) -> list[Any]
     ]
 
 
+PEERS_SERIES = "its peers (pooled)"
+
+
+def _requests_behind(point: Point, filters: Filters, model: str | None) -> str | None:
+    """The model on the clicked provider; a peers bar is the model on every provider."""
+    if not model:
+        return None
+    narrowed = only(filters, model=model)
+    if point.series != PEERS_SERIES:
+        narrowed = only(narrowed, provider=str(point.x))
+    return explorer_href(narrowed)
+
+
 def register_callbacks(app: dash.Dash, warehouse: Warehouse) -> None:
+    link_chart(app, COMPARISON_GRAPH_ID, _requests_behind, State(MODEL_PICKER_ID, "value"))
+
     # The picker is both input and output: a new filter selection may drop the picked model,
     # which then falls back to the default (the most providers, then the most traffic).
     @app.callback(

@@ -3,6 +3,7 @@ error budget over the selected days."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import dash
@@ -29,6 +30,7 @@ from dashboard.data_reliability import (
     uptime_step_minutes,
     uptime_summary,
 )
+from dashboard.drilldown import Point, explorer_href, in_bucket, link_chart, only
 from dashboard.tables import Column, data_table, format_minute, format_number
 from warehouse.db import Warehouse
 
@@ -159,7 +161,17 @@ def _step_note(step_minutes: int) -> str:
     return f"Chart step: {name} (from 15-minute buckets' counts)."
 
 
+def _requests_behind(point: Point, filters: Filters) -> str | None:
+    """A provider's bucket; the incident markers have their own table below."""
+    if point.series == "incident":
+        return None
+    step = timedelta(minutes=uptime_step_minutes(filters))
+    return explorer_href(only(in_bucket(filters, point.x, step), provider=point.series))
+
+
 def register_callbacks(app: dash.Dash, warehouse: Warehouse) -> None:
+    link_chart(app, UPTIME_GRAPH_ID, _requests_behind)
+
     @app.callback(
         [Output(f"{kpi_id}-value", "children") for kpi_id in KPI_IDS],
         [Output(f"{kpi_id}-detail", "children") for kpi_id in KPI_IDS],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any, Literal
 
 import dash
@@ -29,6 +31,7 @@ from dashboard.components import (
 )
 from dashboard.data import Filters
 from dashboard.data_traffic import (
+    LATENCY_SERIES_SEPARATOR,
     batch_windows,
     daily_peaks,
     heatmap,
@@ -37,6 +40,7 @@ from dashboard.data_traffic import (
     load_error_curve,
     traffic_totals,
 )
+from dashboard.drilldown import Point, explorer_href, in_bucket, link_chart, on_day, only
 from warehouse.db import Warehouse
 
 dash.register_page(
@@ -225,7 +229,27 @@ def _latency_figures(latency: pl.DataFrame, percentile: Percentile) -> list[go.F
     ]
 
 
+def _hour_requests_behind(point: Point, filters: Filters) -> str | None:
+    """The clicked hour (the model filter does not apply to this chart)."""
+    if point.series != "requests":
+        return None
+    return explorer_href(replace(in_bucket(filters, point.x, timedelta(hours=1)), models=()))
+
+
+def _latency_requests_behind(point: Point, filters: Filters) -> str | None:
+    """The series' ok requests of the day, slowest first (the app filter does not apply)."""
+    provider, _, model = point.series.partition(LATENCY_SERIES_SEPARATOR)
+    if not model:
+        return None
+    narrowed = replace(only(on_day(filters, point.x), provider=provider, model=model), apps=())
+    return explorer_href(narrowed, status="ok", sort="duration_ms")
+
+
 def register_callbacks(app: dash.Dash, warehouse: Warehouse) -> None:
+    link_chart(app, HOURLY_GRAPH_ID, _hour_requests_behind)
+    for graph_id in LATENCY_GRAPH_IDS[:2]:
+        link_chart(app, graph_id, _latency_requests_behind)
+
     @app.callback(
         [Output(f"{kpi_id}-value", "children") for kpi_id in KPI_IDS],
         [Output(f"{kpi_id}-detail", "children") for kpi_id in KPI_IDS],
