@@ -93,11 +93,23 @@ def _start_worker(
     normalize.register_aliases(providers=providers, models=models, apps=apps)
 
 
-class ProcessPreparer:
-    """`workers` processes; at most `max_waiting` bodies queue for them beyond one per worker,
-    so an overload is answered 503 at once instead of growing the owner's memory."""
+# Bodies waiting for a worker, beyond the one each is decoding: enough for a collector's
+# concurrent exports to keep every worker busy, few enough (and at most MAX_WAITING_BYTES of
+# bodies in all) that an overload is answered 503 at once instead of growing the owner.
+WAITING_PER_WORKER = 8
+MAX_WAITING_BYTES = 256 * 1024 * 1024
 
-    def __init__(self, workers: int, *, max_waiting: int | None = None) -> None:
+
+class ProcessPreparer:
+    """`workers` processes and a bound on the bodies queued for them."""
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        max_waiting: int | None = None,
+        max_waiting_bytes: int = MAX_WAITING_BYTES,
+    ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         # forkserver: the owner has threads (writer, gRPC, scheduler); a plain fork could copy
@@ -113,25 +125,37 @@ class ProcessPreparer:
                 dict(normalize.APP_ALIASES),
             ),
         )
-        self._limit = workers + (2 * workers if max_waiting is None else max_waiting)
+        waiting = WAITING_PER_WORKER * workers if max_waiting is None else max_waiting
+        self._limit = workers + waiting
+        self._byte_limit = max_waiting_bytes
         self._in_flight = 0
+        self._in_flight_bytes = 0
         self._lock = threading.Lock()
         # Start every worker now (imports take a second), not on the first request.
         for future in [self._pool.submit(os.getpid) for _ in range(workers)]:
             future.result()
 
     def _submit(self, job: PrepareJob) -> Future[Prepared]:
+        size = len(job.body)
         with self._lock:
-            if self._in_flight >= self._limit:
-                raise PrepareSaturated(f"{self._in_flight} bodies are being decoded")
+            # One body is always let in, whatever its size (the body limit bounds it).
+            busy = self._in_flight > 0
+            if self._in_flight >= self._limit or (
+                busy and self._in_flight_bytes + size > self._byte_limit
+            ):
+                raise PrepareSaturated(
+                    f"{self._in_flight} bodies ({self._in_flight_bytes} bytes) are being decoded"
+                )
             self._in_flight += 1
+            self._in_flight_bytes += size
         future = self._pool.submit(run_job, job)
-        future.add_done_callback(self._done)
+        future.add_done_callback(lambda _: self._done(size))
         return future
 
-    def _done(self, _: Future[Prepared]) -> None:
+    def _done(self, size: int) -> None:
         with self._lock:
             self._in_flight -= 1
+            self._in_flight_bytes -= size
 
     async def prepare(self, job: PrepareJob) -> Prepared:
         return await asyncio.wrap_future(self._submit(job))

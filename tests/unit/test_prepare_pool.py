@@ -72,6 +72,18 @@ def test_errors_raised_in_a_worker_reach_the_caller(pool: ProcessPreparer) -> No
         pool.prepare_blocking(job(huge, content_encoding="gzip"))
 
 
+def test_bodies_beyond_the_byte_bound_are_refused_but_one_always_fits() -> None:
+    preparer = ProcessPreparer(1, max_waiting=5, max_waiting_bytes=10)
+    body = protobuf_body((RESOURCE, SPANS * 2000))
+    try:
+        first = preparer._submit(job(body, max_body_bytes=len(body)))  # larger than the bound
+        with pytest.raises(PrepareSaturated, match="bytes"):
+            preparer._submit(job(body, max_body_bytes=len(body)))
+        first.result()
+    finally:
+        preparer.close()
+
+
 def test_workers_map_with_the_aliases_the_owner_registered(restore_alias_tables: None) -> None:
     normalize.register_aliases(providers={"openai": "my-openai-proxy"})
     preparer = ProcessPreparer(1)
