@@ -105,11 +105,22 @@ def print_summary(groups: dict[str, list[Result]], references: list[tuple[str, s
         print("WARNING: at least one run had errors, a row-count mismatch or ran short")
 
 
+STAGE_ORDER = ("decode", "map", "mapping", "arrow", "commit")
+
+
 def print_stages(label: str, results: Sequence[Result]) -> None:
-    """Per-stage server CPU from /metrics, median over the runs."""
-    stages = sorted({stage for r in results for stage in r.stage_us_per_span})
-    us = {s: median(results, lambda r, s=s: r.stage_us_per_span.get(s)) or 0.0 for s in stages}
-    total = sum(us.values()) or math.nan
+    """Per-stage server time from /metrics, median over the runs: each preparation stage's
+    CPU as a share of the server's, and the writer's commit wall time as its busy share."""
+    found = {stage for r in results for stage in r.stage_us_per_span}
+    stages = [s for s in STAGE_ORDER if s in found] + sorted(found - set(STAGE_ORDER))
+    server = median(results, lambda r: r.server_us_per_span) or math.nan
     print(f"\n{label}: per stage, from the server's /metrics (median of {len(results)} run(s)):")
-    for stage, value in us.items():
-        print(f"  {stage:<24} {value:7.2f} us/span  {value / total:6.1%}")
+    rate = median(results, lambda r: r.spans_per_second) or math.nan
+    for stage in stages:
+        us = median(results, lambda r, s=stage: r.stage_us_per_span.get(s)) or 0.0
+        if stage == "commit":  # wall time: how busy the single writer thread was
+            share = f"wall; the writer committed {us * rate / 1e6:.0%} of the window"
+        else:
+            share = f"CPU; {us / server:.1%} of the server's"
+        print(f"  {stage:<8} {us:7.2f} us/span  ({share})")
+    print(f"  {'server':<8} {server:7.2f} us/span  whole process tree CPU, HTTP included")

@@ -22,9 +22,14 @@ import httpx
 
 from bench import proc
 
-# Per-stage timings, if the server publishes them: `<name>_sum{...,stage="decode",...} 1.5`.
-STAGE_SUM = re.compile(r"^gatewatch_ingest_\w*stage\w*_seconds_sum\{([^}]*)\}\s+(\S+)", re.M)
+# Per-stage timings, if the server publishes them: a counter or histogram with a `stage`
+# label (`gatewatch_ingest_stage_cpu_seconds_total{stage="decode"} 1.5`), and the writer's
+# transactions (`gatewatch_ingest_batch_commit_seconds_sum 0.8`, wall time) as "commit".
+STAGE_SUM = re.compile(
+    r"^gatewatch_ingest_\w*stage\w*_seconds(?:_total|_sum)\{([^}]*)\}\s+(\S+)", re.M
+)
 STAGE_LABEL = re.compile(r'stage="([^"]*)"')
+COMMIT_SUM = re.compile(r"^gatewatch_ingest_batch_commit_seconds_sum(?:\{\})?\s+(\S+)", re.M)
 
 
 def free_port() -> int:
@@ -59,6 +64,8 @@ class Server:
         for labels, value in STAGE_SUM.findall(text):
             if stage := STAGE_LABEL.search(labels):
                 totals[stage.group(1)] += float(value)
+        if totals and (commit := COMMIT_SUM.search(text)):
+            totals["commit"] += float(commit.group(1))
         return dict(totals)
 
     def cpu_seconds(self) -> float | None:
