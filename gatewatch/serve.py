@@ -18,6 +18,7 @@ from gatewatch import config
 from gatewatch.admin import admin_router
 from gatewatch.errors import GatewatchError
 from gatewatch.jobs import JobRunner
+from gatewatch.metric_gauges import WarehouseGauges
 from gatewatch.weekly_reports import WeeklyReportSchedule
 from ingest.app import IngestSettings
 from ingest.app import create_app as create_ingest_app
@@ -109,6 +110,7 @@ def serve(
     admin_url = f"http://{options.host}:{options.ingest_port}"
 
     metrics = IngestMetrics(writer)  # one /metrics for both transports
+    metrics.registry.register(WarehouseGauges(warehouse.cursor))
     preparer = make_preparer(options.ingest_workers)  # shared by both transports
     app = create_ingest_app(
         writer,
