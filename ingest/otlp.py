@@ -13,6 +13,7 @@ import orjson
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from ingest.limits import current_limits
 from ingest.otlp_values import (
     PayloadError,
     brief,
@@ -22,6 +23,11 @@ from ingest.otlp_values import (
     json_int,
     pb_attributes,
 )
+
+try:  # compiled at install (hatch_build.py); absent where no C compiler was found
+    from ingest import otlp_scan
+except ImportError:
+    otlp_scan = None
 
 STATUS_CODE_ERROR = 2
 UINT64_MAX = 2**64 - 1
@@ -59,6 +65,18 @@ class DecodedSpans:
 
 
 def decode_traces_protobuf(body: bytes) -> DecodedSpans:
+    """The compiled fast path when it is built and the body is one it reads; otherwise (and
+    for every error, rejection and limit cut) the reference decoder."""
+    if otlp_scan is not None:
+        try:
+            return DecodedSpans(spans=otlp_scan.decode_traces(body, current_limits(), SpanView))
+        except otlp_scan.Unusual:
+            pass
+    return decode_traces_protobuf_reference(body)
+
+
+def decode_traces_protobuf_reference(body: bytes) -> DecodedSpans:
+    """Through the protobuf runtime (upb): any body, exactly as protobuf reads it."""
     try:
         request = ExportTraceServiceRequest.FromString(body)
     except (DecodeError, ValueError) as e:
