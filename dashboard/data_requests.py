@@ -2,9 +2,12 @@
 prompt or completion content), filtered, sorted and paginated in the warehouse.
 
 A time window is always applied (the global range, as a half-open UTC range on
-`started_at`), so a page reads only the row groups of that window; a page is LIMIT/OFFSET
-in the chosen order with `request_id` breaking ties, so pages never overlap or skip rows.
-Sort columns come from a fixed list, and every value reaches the SQL as a `$parameter`.
+`started_at`), so a page reads only the row groups of that window. A page is LIMIT/OFFSET
+in the chosen order with the row's storage position (`rowid`; rows are only appended)
+breaking ties, so pages never overlap or skip rows. The ordering runs over the sort key and
+`rowid` alone and only the page's rows are then read whole: a page deep in 10 M rows would
+otherwise carry every column of all the rows before it through the sort. Sort columns come
+from a fixed list, and every value reaches the SQL as a `$parameter`.
 """
 
 from __future__ import annotations
@@ -62,9 +65,14 @@ _SELECT = ", ".join(COLUMNS)
 PAGE_SQL = f"""
 SELECT {_SELECT}
 FROM requests
-WHERE {{where}}
+WHERE rowid IN (
+    SELECT rowid
+    FROM requests
+    WHERE {{where}}
+    ORDER BY {{order}}
+    LIMIT $limit OFFSET $offset
+)
 ORDER BY {{order}}
-LIMIT $limit OFFSET $offset
 """
 
 COUNT_SQL = """
@@ -145,7 +153,7 @@ def where(query: RequestQuery) -> tuple[str, dict[str, Any]]:
 def _order(query: RequestQuery) -> str:
     direction = "DESC" if query.descending else "ASC"
     column = SORT_COLUMNS.get(query.sort, "started_at")
-    return f"{column} {direction} NULLS LAST, request_id {direction}"
+    return f"{column} {direction} NULLS LAST, rowid {direction}"
 
 
 def count_requests(warehouse: Warehouse, query: RequestQuery) -> int:

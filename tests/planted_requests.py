@@ -76,8 +76,8 @@ def planted_records() -> list[Record]:
 def expected_ids(
     keep: Callable[[dict[str, Any]], bool], sort: str = "started_at", descending: bool = True
 ) -> list[str]:
-    """Request ids of the rows `keep` accepts, in the explorer's order (NULLs last, ties by
-    request id in the same direction)."""
+    """Request ids of the rows `keep` accepts, in the explorer's order (NULLs last, ties in
+    storage order in the same direction: the rows are stored in request id order)."""
     rows = [row for row in planted_rows() if keep(row)]
     present = sorted(
         (row for row in rows if row[sort] is not None),

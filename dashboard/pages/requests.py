@@ -3,6 +3,7 @@ in the warehouse, a request's trace siblings together, and a CSV export of the f
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -75,9 +76,10 @@ def _one(query: dict[str, Any], key: str, allowed: Any, default: str) -> str:
 
 def _number(query: dict[str, Any], key: str) -> float | None:
     try:
-        return float(_many(query, key)[0])
+        value = float(_many(query, key)[0])
     except (IndexError, ValueError):
         return None
+    return value if math.isfinite(value) else None
 
 
 def _labelled(label: str, control: Any, control_id: str) -> html.Div:

@@ -270,3 +270,15 @@ def test_range_presets_and_auto_refresh_in_the_url(
     expect(summary).to_contain_text("of 2 requests", timeout=TIMEOUT_MS)
     expect(page.locator("#filter-refresh")).to_contain_text("1 min")
     expect(page.get_by_label("24 h", exact=True)).to_be_checked()
+
+
+def test_a_preset_past_the_data_says_there_is_no_data(page: Page, dashboard_url: str) -> None:
+    # The shared traffic is from February 2026: the last 24 hours hold none of it.
+    page.goto(dashboard_url + "/")
+    expect(page.locator("#kpi-requests-value")).to_have_text("90", timeout=TIMEOUT_MS)
+    page.get_by_label("24 h", exact=True).check()
+    expect(page.locator("#overview-no-data")).to_be_visible()
+    expect(page.locator("#filter-window")).to_contain_text("UTC")
+    assert _query(page)["range"] == ["24h"]
+    page.get_by_role("link", name="Requests").click()
+    expect(page.locator("#explorer-summary")).to_have_text("No request matches these filters.")
