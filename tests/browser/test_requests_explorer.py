@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from ingest.record import Record
+from ingest.record import Record, records_to_table
 from tests.browser.conftest import DashboardServer, build_warehouse
 from tests.planted_requests import DAY1, DAY2, expected_ids, planted_records
 
@@ -282,3 +282,23 @@ def test_a_preset_past_the_data_says_there_is_no_data(page: Page, dashboard_url:
     assert _query(page)["range"] == ["24h"]
     page.get_by_role("link", name="Requests").click()
     expect(page.locator("#explorer-summary")).to_have_text("No request matches these filters.")
+
+
+def test_auto_refresh_reads_new_requests(page: Page, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    warehouse = build_warehouse(tmp_path / "live.duckdb", _live_records(now))
+    server = DashboardServer(warehouse)
+    try:
+        page.clock.install()
+        _open(page, server.url + "/requests?range=24h&refresh=30s")
+        summary = page.locator("#explorer-summary")
+        expect(summary).to_contain_text("of 2 requests")
+        arrived = {**_live_records(now)[0], "request_id": "live-new"}
+        warehouse.connection.register("arrived", records_to_table([arrived]))
+        warehouse.connection.execute("INSERT INTO requests SELECT * FROM arrived")
+        warehouse.connection.unregister("arrived")
+        page.clock.fast_forward(31_000)
+        expect(summary).to_contain_text("of 3 requests")
+    finally:
+        server.stop()
+        warehouse.close()
