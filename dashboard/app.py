@@ -17,6 +17,7 @@ from dash import dcc, html
 
 from dashboard.components import (
     FILTER_STORE_ID,
+    POINTER_ID,
     REFRESH_TIMER_ID,
     URL_ID,
     URL_QUERY_ID,
@@ -57,6 +58,7 @@ def create_app(warehouse: Warehouse, *, title: str = "gatewatch") -> dash.Dash:
                 dcc.Store(id=FILTER_STORE_ID, data=selected.to_store()),
                 dcc.Store(id=URL_QUERY_ID, data=url_query_state(selected, REFRESH_OFF)),
                 dcc.Store(id=URL_WRITTEN_ID),
+                dcc.Store(id=POINTER_ID),
                 dcc.Interval(id=REFRESH_TIMER_ID, interval=REFRESH_MS["1m"], disabled=True),
                 html.Main(dash.page_container, className="page"),
             ],

@@ -27,6 +27,8 @@ REFRESH_TIMER_ID = "refresh-timer"
 URL_ID = "url"
 URL_QUERY_ID = "url-query"
 URL_WRITTEN_ID = "url-written"
+# The last pointer position on a chart (client coordinates), set by assets/client.js.
+POINTER_ID = "chart-pointer"
 
 NOT_FOUND_MODULE_SUFFIX = "not_found_404"
 

@@ -15,7 +15,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, no_update
 
-from dashboard.components import FILTER_STORE_ID, URL_ID
+from dashboard.components import FILTER_STORE_ID, POINTER_ID, URL_ID
 from dashboard.data import Filters
 from dashboard.url_state import encode, filters_query, with_days, with_window
 
@@ -51,11 +51,56 @@ def explorer_href(filters: Filters, **explorer: str | Sequence[str]) -> str:
     return f"{EXPLORER_PATH}?{encode(pairs)}"
 
 
-def clicked(click_data: dict[str, Any] | None, figure: dict[str, Any] | None) -> Point | None:
+def _distance(point: dict[str, Any], pointer: dict[str, float]) -> float:
+    """Squared pixels from the pointer to a point's hover anchor."""
+    box = point.get("bbox")
+    if not box:
+        return float("inf")
+    dx = max(box["x0"] - pointer["x"], 0, pointer["x"] - box["x1"])
+    dy = max(box["y0"] - pointer["y"], 0, pointer["y"] - box["y1"])
+    return dx * dx + dy * dy
+
+
+def _segment_under(points: list[dict[str, Any]], y: float) -> dict[str, Any] | None:
+    """The stacked bar segment holding screen height `y`: a segment's anchor is its top, and
+    it reaches down to the top of the segment below (an empty segment holds nothing). Traces
+    stack in order, which orders segments with the same top."""
+    bottom = float("inf")
+    for point in sorted(points, key=lambda p: (-p["bbox"]["y0"], p.get("curveNumber", 0))):
+        top = point["bbox"]["y0"]
+        if top <= y < bottom:
+            return point
+        bottom = top
+    return None
+
+
+def _under_pointer(
+    points: list[dict[str, Any]], traces: list[dict[str, Any]], pointer: dict[str, float]
+) -> dict[str, Any]:
+    """Of the points a unified hover reports (every series at that x), the one clicked."""
+    anchored = [p for p in points if p.get("bbox")]
+    if not anchored:
+        return points[0]
+    first = traces[anchored[0].get("curveNumber", 0)] if traces else {}
+    if first.get("type") == "bar" and first.get("orientation") != "h":
+        segment = _segment_under(anchored, pointer["y"])
+        if segment is not None:
+            return segment
+    # The nearest anchor; of anchors on one spot, one with a value (an empty bar has none).
+    return min(anchored, key=lambda p: (_distance(p, pointer), not p.get("y")))
+
+
+def clicked(
+    click_data: dict[str, Any] | None,
+    figure: dict[str, Any] | None,
+    pointer: dict[str, float] | None = None,
+) -> Point | None:
+    """The clicked point: the one under the pointer when the click reports several."""
     if not click_data or not click_data.get("points") or not figure:
         return None
-    point = click_data["points"][0]
     traces = figure.get("data") or []
+    points = click_data["points"]
+    point = _under_pointer(points, traces, pointer) if pointer else points[0]
     curve = point.get("curveNumber", 0)
     name = traces[curve].get("name") if curve < len(traces) else None
     return Point(series=name or "", x=point.get("x"), y=point.get("y"))
@@ -95,6 +140,7 @@ def link_chart(app: dash.Dash, graph_id: str, handler: Handler, *states: State) 
         Output(URL_ID, "href", allow_duplicate=True),
         Input(graph_id, "clickData"),
         State(graph_id, "figure"),
+        State(POINTER_ID, "data"),
         State(FILTER_STORE_ID, "data"),
         *states,
         prevent_initial_call=True,
@@ -102,10 +148,11 @@ def link_chart(app: dash.Dash, graph_id: str, handler: Handler, *states: State) 
     def follow_click(
         click_data: dict[str, Any] | None,
         figure: dict[str, Any] | None,
+        pointer: dict[str, float] | None,
         filters_data: dict[str, Any],
         *state_values: Any,
     ) -> Any:
-        point = clicked(click_data, figure)
+        point = clicked(click_data, figure, pointer)
         if point is None:
             return no_update
         href = handler(point, Filters.from_store(filters_data), *state_values)

@@ -195,44 +195,88 @@ def test_a_bar_on_the_overview_opens_its_requests(page: Page, dashboard_url: str
     page.goto(dashboard_url + "/")
     bars = page.locator("#chart-volume .barlayer .trace")
     expect(bars).to_have_count(3, timeout=TIMEOUT_MS)
-    # Traces are ordered by provider: amazon-bedrock first; its third bar is 2026-02-04.
-    _click_point(page, bars.nth(0).locator(".point path").nth(2))
+    # Stacked by provider (amazon-bedrock, anthropic, openai); the middle segment of the
+    # third day (2026-02-04) is anthropic's 10 requests.
+    _click_point(page, bars.nth(1).locator(".point path").nth(2))
     expect(page).to_have_url(re.compile(r"/requests\?"), timeout=TIMEOUT_MS)
     expect(page.locator("#explorer-summary")).to_have_text(
-        "1–4 of 4 requests · page 1 of 1", timeout=TIMEOUT_MS
+        "1–10 of 10 requests · page 1 of 1", timeout=TIMEOUT_MS
     )
     query = _query(page)
     assert (query["provider"], query["start"], query["end"]) == (
-        ["amazon-bedrock"],
+        ["anthropic"],
         ["2026-02-04"],
         ["2026-02-04"],
     )
-    expect(page.locator("#filter-providers")).to_contain_text("amazon-bedrock")
+    expect(page.locator("#filter-providers")).to_contain_text("anthropic")
+
+
+def _click_line_point(page: Page, graph_id: str, trace: int, point: int) -> None:
+    """Hover then click a point of a line chart, placed by the plot's own axes."""
+    plot = page.locator(f"#{graph_id} .js-plotly-plot")
+    spot = plot.evaluate(
+        """(p, [t, i]) => { const xa = p._fullLayout.xaxis, ya = p._fullLayout.yaxis;
+             const r = p.querySelector('.nsewdrag').getBoundingClientRect();
+             return {x: r.left + xa.d2p(p.data[t].x[i]) + 1,
+                     y: r.top + ya.d2p(p.data[t].y[i])}; }""",
+        [trace, point],
+    )
+    page.mouse.move(spot["x"], spot["y"])
+    page.wait_for_timeout(200)
+    page.mouse.click(spot["x"], spot["y"])
 
 
 def test_an_hour_of_the_traffic_chart_opens_its_requests(page: Page, explorer_url: str) -> None:
     page.goto(explorer_url + f"/traffic?range=custom&start={DAY2}&end={DAY2}")
-    line = page.locator("#chart-hourly-requests .scatterlayer .trace").first
-    expect(line).to_be_visible(timeout=TIMEOUT_MS)
-    plot = page.locator("#chart-hourly-requests .js-plotly-plot")
+    graph = "chart-hourly-requests"
+    expect(page.locator(f"#{graph} .scatterlayer .trace").first).to_be_visible(timeout=TIMEOUT_MS)
     # DAY2's requests (70..119, at 10:00 + i minutes: 11:10..11:59) all fall in its 11:00 hour.
-    hours = plot.evaluate("p => p.data[0].x")
-    index = next(i for i, hour in enumerate(hours) if hour.endswith("11:00:00"))
-    box = plot.evaluate(
-        """(p, i) => { const xa = p._fullLayout.xaxis, ya = p._fullLayout.yaxis;
-             const r = p.querySelector('.nsewdrag').getBoundingClientRect();
-             return {x: r.left + xa.d2p(p.data[0].x[i]) + 2,
-                     y: r.top + ya.d2p(p.data[0].y[i])}; }""",
-        index,
-    )
-    page.mouse.move(box["x"], box["y"])
-    page.wait_for_timeout(200)
-    page.mouse.click(box["x"], box["y"])
+    hours = page.locator(f"#{graph} .js-plotly-plot").evaluate("p => p.data[0].x")
+    _click_line_point(page, graph, 0, next(i for i, h in enumerate(hours) if "11:00" in h))
     expect(page.locator("#explorer-summary")).to_have_text(
         "1–50 of 50 requests · page 1 of 1", timeout=TIMEOUT_MS
     )
     query = _query(page)
     assert (query["from"], query["to"]) == ([f"{DAY2}T11:00:00Z"], [f"{DAY2}T12:00:00Z"])
+
+
+def test_an_uptime_point_opens_its_provider_s_bucket(page: Page, explorer_url: str) -> None:
+    page.goto(explorer_url + "/uptime")
+    graph = "chart-uptime-incidents"
+    expect(page.locator(f"#{graph} .scatterlayer .trace").first).to_be_visible(timeout=TIMEOUT_MS)
+    traces = page.locator(f"#{graph} .js-plotly-plot").evaluate(
+        "p => p.data.map(t => ({name: t.name, y: t.y}))"
+    )
+    # The first bucket with traffic: openai's error makes its point the only one below 100%.
+    point = next(i for i, y in enumerate(traces[0]["y"]) if y is not None)
+    values = [trace["y"][point] for trace in traces]
+    clicked = next(t for t, y in enumerate(values) if values.count(y) == 1)
+    _click_line_point(page, graph, clicked, point)
+    expect(page).to_have_url(re.compile(r"/requests\?"), timeout=TIMEOUT_MS)
+    query = _query(page)
+    since = datetime.fromisoformat(query["from"][0].replace("Z", "+00:00"))
+    until = datetime.fromisoformat(query["to"][0].replace("Z", "+00:00"))
+    assert until - since == timedelta(minutes=15)  # a two-day range has 15-minute buckets
+    # The hover lists every provider at that time; the one under the pointer is followed.
+    assert query["provider"] == [traces[clicked]["name"]] == ["openai"]
+    expected = expected_ids(
+        lambda r: r["provider"] == "openai" and since <= r["started_at"] < until
+    )
+    expect(page.locator("#explorer-summary")).to_contain_text(f"of {len(expected)} requests")
+    assert _shown_ids(page) == expected
+
+
+def test_a_model_bar_opens_the_model_s_requests(page: Page, explorer_url: str) -> None:
+    page.goto(explorer_url + "/model-mix")
+    bars = page.locator("#chart-model-requests .barlayer .point path")
+    expect(bars.first).to_be_visible(timeout=TIMEOUT_MS)
+    _click_point(page, bars.first)
+    expect(page).to_have_url(re.compile(r"/requests\?"), timeout=TIMEOUT_MS)
+    [model] = _query(page)["model"]
+    expect(page.locator("#explorer-summary")).to_contain_text(
+        f"of {len(expected_ids(lambda r: r['model'] == model))} requests"
+    )
+    expect(page.locator("#filter-models")).to_contain_text(model)
 
 
 def _live_records(now: datetime) -> list[Record]:
