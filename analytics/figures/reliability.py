@@ -54,15 +54,26 @@ def uptime_with_incidents(
     if step_minutes < DAY_MINUTES:
         fig.update_xaxes(hoverformat="%a %Y-%m-%d %H:%M")
     rows = incidents.to_dicts()
-    for row in rows:
-        fig.add_vrect(
-            x0=row["started_at"],
-            x1=row["ended_at"],
-            fillcolor=colors.get(row["provider"], NEUTRAL),
-            opacity=INCIDENT_BAND_OPACITY,
-            line_width=0,
-            layer="below",
-        )
+    # One layout update with every band: add_vrect per incident re-validates all the shapes
+    # added before it, which is quadratic (2,000 incidents never finished drawing).
+    fig.update_layout(
+        shapes=[
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": row["started_at"],
+                "x1": row["ended_at"],
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": colors.get(row["provider"], NEUTRAL),
+                "opacity": INCIDENT_BAND_OPACITY,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+            for row in rows
+        ]
+    )
     if rows:
         fig.add_trace(
             go.Scatter(

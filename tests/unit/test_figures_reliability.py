@@ -65,6 +65,22 @@ def test_incidents_are_bands_and_hover_markers_in_their_provider_colour() -> Non
     assert "worst 5-min uptime 0.0%" in text
 
 
+def test_thousands_of_incidents_are_all_drawn_as_full_height_bands() -> None:
+    n = 2_000
+    many = pl.concat([INCIDENT] * n).with_columns(
+        started_at=pl.Series([T0 + timedelta(minutes=5 * i) for i in range(n)]),
+        ended_at=pl.Series([T0 + timedelta(minutes=5 * i + 5) for i in range(n)]),
+    )
+    fig = uptime_with_incidents(SERIES, many, title="Uptime", step_minutes=15)
+    assert len(fig.layout.shapes) == n
+    last = fig.layout.shapes[-1]
+    assert (last.x0, last.x1) == (
+        T0 + timedelta(minutes=5 * (n - 1)),
+        T0 + timedelta(minutes=5 * n),
+    )
+    assert (last.yref, last.y0, last.y1, last.layer) == ("y domain", 0, 1, "below")
+
+
 def test_daily_steps_keep_the_day_hover_format() -> None:
     fig = uptime_with_incidents(SERIES, INCIDENT, title="Uptime", step_minutes=24 * 60)
     assert fig.layout.xaxis.hoverformat == "%a %Y-%m-%d"
