@@ -80,7 +80,8 @@ class Round:
         self.served = served
         self.acknowledged = acknowledged
         self.lock = threading.Lock()
-        self.first_ack = threading.Event()
+        self.progress = threading.Condition(self.lock)
+        self.acknowledged_bodies = 0
         self.cut_off = 0  # senders whose request was in flight when the server died
         self.errors: list[BaseException] = []
 
@@ -92,22 +93,26 @@ class Round:
                     if time.monotonic() > deadline:
                         return
                     if post(client, route, body):
-                        with self.lock:
+                        with self.progress:
                             self.acknowledged.update(ids)
-                        self.first_ack.set()
+                            self.acknowledged_bodies += 1
+                            self.progress.notify_all()
         except httpx.TransportError:  # the server was killed
             with self.lock:
                 self.cut_off += 1
         except BaseException as e:  # an assertion in a sender thread fails the test
             self.errors.append(e)
 
-    def run(self, senders: list[list[Body]], kill_after: float) -> int:
-        """Send, kill the server mid-load; returns how many senders it cut off."""
+    def run(self, senders: list[list[Body]], kill_at: int) -> int:
+        """Send, kill the server once `kill_at` bodies are acknowledged: the senders still
+        have bodies to send then, so the kill lands mid-load however fast the server is.
+        Returns how many senders it cut off."""
         threads = [threading.Thread(target=self.send, args=(bodies,)) for bodies in senders]
         for thread in threads:
             thread.start()
-        assert self.first_ack.wait(60), "the server acknowledged nothing"
-        time.sleep(kill_after)
+        with self.progress:
+            reached = self.progress.wait_for(lambda: self.acknowledged_bodies >= kill_at, 60)
+        assert reached, f"the server acknowledged fewer than {kill_at} bodies"
         self.served.kill_hard()  # mid-load: requests are in flight
         for thread in threads:
             thread.join(60)
@@ -142,7 +147,8 @@ def test_repeated_kill_9_under_load_loses_and_duplicates_nothing(tmp_path: Path)
         senders = [order[k::TRACE_SENDERS] for k in range(TRACE_SENDERS)]
         senders.append(rng.sample(logs, int(len(logs) * ROUND_SHARE)))
         served = start_serve(db)
-        cut_off += Round(served, acknowledged).run(senders, kill_after=rng.uniform(0.1, 1.5))
+        bodies = sum(len(s) for s in senders)
+        cut_off += Round(served, acknowledged).run(senders, kill_at=rng.randint(1, bodies // 2))
     assert cut_off, "no kill landed while requests were in flight"
 
     stored, rows, distinct = stored_counts(db)
