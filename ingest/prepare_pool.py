@@ -14,8 +14,10 @@ Arrow (pickled through Arrow's IPC format, no per-row work in the owner).
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +35,7 @@ from ingest.payloads import (
 )
 
 Kind = Literal["traces", "logs", "requests"]
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class PrepareSaturated(Exception):
@@ -86,10 +89,27 @@ class InlinePreparer:
         pass
 
 
+def _die_with(owner_pid: int) -> None:
+    """End this worker when the owner ends, also by `kill -9`: a worker blocked on its task
+    queue would otherwise outlive it (and a restarted owner would leak a set per crash)."""
+    try:  # Linux: the kernel signals the child when its parent dies
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != owner_pid:  # the owner died before the line above took effect
+        os._exit(0)
+
+
 def _start_worker(
-    providers: Mapping[str, str], models: Mapping[str, str], apps: Mapping[str, str]
+    owner_pid: int,
+    providers: Mapping[str, str],
+    models: Mapping[str, str],
+    apps: Mapping[str, str],
 ) -> None:
-    """A worker maps with the owner's alias tables (built-in plus the user's config)."""
+    """A worker dies with its owner and maps with its alias tables (built-in plus the user's
+    config)."""
+    _die_with(owner_pid)
     normalize.register_aliases(providers=providers, models=models, apps=apps)
 
 
@@ -112,14 +132,15 @@ class ProcessPreparer:
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
-        # forkserver: the owner has threads (writer, gRPC, scheduler); a plain fork could copy
-        # a lock held by one of them. Workers start from a clean, single-threaded server.
-        context = multiprocessing.get_context("forkserver")
+        # spawn: the owner has threads (writer, gRPC, scheduler), which a plain fork could
+        # copy mid-lock; and each worker is the owner's own child, so it can die with it.
+        context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(
             workers,
             mp_context=context,
             initializer=_start_worker,
             initargs=(
+                os.getpid(),
                 dict(normalize.PROVIDER_ALIASES),
                 dict(normalize.MODEL_ALIASES),
                 dict(normalize.APP_ALIASES),
