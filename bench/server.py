@@ -96,6 +96,31 @@ class Server:
                 self.process.wait()
 
 
+def serve_command(
+    db: Path, ingest_port: int, grpc_port: int, dashboard_port: int, jobs_every: str = "1h"
+) -> list[str]:
+    """The argv of a `gatewatch serve` on 127.0.0.1 with these ports (grpc 0 = off), run by
+    this interpreter (the bench's servers and the integration tests' alike)."""
+    return [
+        sys.executable,
+        "-m",
+        "gatewatch.cli",
+        "--db",
+        str(db),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--ingest-port",
+        str(ingest_port),
+        "--grpc-port",
+        str(grpc_port),
+        "--dashboard-port",
+        str(dashboard_port),
+        "--jobs-every",
+        jobs_every,
+    ]
+
+
 def start_server(source: Path, workdir: Path, *, grpc: bool, timeout: float = 120.0) -> Server:
     ingest_port, dashboard_port = free_port(), free_port()
     grpc_port = free_port() if grpc else 0  # 0 turns gRPC off, leaving 4317 to others
@@ -103,24 +128,7 @@ def start_server(source: Path, workdir: Path, *, grpc: bool, timeout: float = 12
     pythonpath = os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gatewatch.cli",
-                "--db",
-                str(workdir / "bench.duckdb"),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--ingest-port",
-                str(ingest_port),
-                "--grpc-port",
-                str(grpc_port),
-                "--dashboard-port",
-                str(dashboard_port),
-                "--jobs-every",
-                "1h",
-            ],
+            serve_command(workdir / "bench.duckdb", ingest_port, grpc_port, dashboard_port),
             cwd=source,
             stdout=log,
             stderr=subprocess.STDOUT,

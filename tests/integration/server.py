@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,11 +12,7 @@ from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.server import free_port, serve_command
 
 
 def run_cli(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -62,22 +57,7 @@ def start_serve(db: Path, *, jobs_every: str = "1h", timeout: float = 60.0) -> S
     ingest_port, grpc_port, dashboard_port = free_port(), free_port(), free_port()
     log = open(db.parent / f"serve-{ingest_port}.log", "wb")  # noqa: SIM115 - lives with process
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gatewatch.cli",
-            "--db",
-            str(db),
-            "serve",
-            "--ingest-port",
-            str(ingest_port),
-            "--grpc-port",
-            str(grpc_port),
-            "--dashboard-port",
-            str(dashboard_port),
-            "--jobs-every",
-            jobs_every,
-        ],
+        serve_command(db, ingest_port, grpc_port, dashboard_port, jobs_every),
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
