@@ -15,6 +15,8 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
+from dashboard.auth import DashboardAccess
+from dashboard.auth.guard import current_user, install, signed_in_by_proxy
 from dashboard.components import (
     FILTER_STORE_ID,
     POINTER_ID,
@@ -22,11 +24,13 @@ from dashboard.components import (
     URL_ID,
     URL_QUERY_ID,
     URL_WRITTEN_ID,
+    account_menu,
     filters_bar,
     navbar,
 )
-from dashboard.data import filter_options
+from dashboard.data import FilterOptions, filter_options
 from dashboard.filter_sync import register_filter_sync, url_query_state
+from dashboard.scoped_warehouse import ScopedWarehouse
 from dashboard.url_state import REFRESH_MS, REFRESH_OFF
 from warehouse.db import Warehouse
 
@@ -34,7 +38,11 @@ PAGES_DIR = Path(__file__).parent / "pages"
 ASSETS_DIR = Path(__file__).parent / "assets"
 
 
-def create_app(warehouse: Warehouse, *, title: str = "gatewatch") -> dash.Dash:
+def create_app(
+    warehouse: Warehouse, *, title: str = "gatewatch", access: DashboardAccess | None = None
+) -> dash.Dash:
+    """With `access`, every route needs a signed-in user and every query reads what that
+    user may see (`dashboard.auth`, `dashboard.scoped_warehouse`)."""
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -45,15 +53,27 @@ def create_app(warehouse: Warehouse, *, title: str = "gatewatch") -> dash.Dash:
     )
     # Snapshot now: the registry is shared with apps created later in the same process.
     pages = list(dash.page_registry.values())
+    if access is not None:
+        install(app.server, access.sign_in, access.secret_key)
+        warehouse = ScopedWarehouse(warehouse, access.scopes, current_user)
+
+    def account() -> html.Div | None:
+        user = current_user() if access is not None else None
+        if user is None:
+            return None
+        return account_menu(user.name, can_sign_out=not signed_in_by_proxy())
 
     def layout() -> html.Div:
         # Built per page load so new providers, models and days show up without a restart.
-        options = filter_options(warehouse)
+        # Dash also builds it to learn the ids (at startup, before the sign-in page): no
+        # user then, so no data.
+        signed_in = access is None or current_user() is not None
+        options = filter_options(warehouse) if signed_in else FilterOptions(None, None)
         selected = options.default_filters()
         return html.Div(
             [
                 dcc.Location(id=URL_ID, refresh="callback-nav"),
-                navbar(title, pages),
+                navbar(title, pages, account()),
                 filters_bar(options, selected),
                 dcc.Store(id=FILTER_STORE_ID, data=selected.to_store()),
                 dcc.Store(id=URL_QUERY_ID, data=url_query_state(selected, REFRESH_OFF)),

@@ -35,17 +35,32 @@ NOT_FOUND_MODULE_SUFFIX = "not_found_404"
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def navbar(title: str, pages: Iterable[dict[str, Any]]) -> html.Header:
-    """Brand plus one link per registered page (the 404 page excluded)."""
+def navbar(
+    title: str, pages: Iterable[dict[str, Any]], account: html.Div | None = None
+) -> html.Header:
+    """Brand plus one link per registered page (the 404 page excluded), then the signed-in
+    user's `account` menu when sign-in is on."""
     links = [
         dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
         for page in pages
         if not page["module"].endswith(NOT_FOUND_MODULE_SUFFIX)
     ]
-    return html.Header(
-        [html.Span(title, className="brand"), html.Nav(links, className="nav-links")],
-        className="navbar",
-    )
+    parts: list[Any] = [html.Span(title, className="brand"), html.Nav(links, className="nav-links")]
+    if account is not None:
+        parts.append(account)
+    return html.Header(parts, className="navbar")
+
+
+def account_menu(name: str, *, can_sign_out: bool) -> html.Div:
+    """The user's name and a sign-out button (a POST, so no link can sign anyone out);
+    users signed in by the reverse proxy sign out there."""
+    parts: list[Any] = [html.Span(name, id="nav-user", className="nav-user")]
+    if can_sign_out:
+        button = html.Button("Sign out", id="nav-signout", type="submit", className="nav-signout")
+        parts.append(
+            html.Form(button, method="post", action="/logout", className="nav-signout-form")
+        )
+    return html.Div(parts, className="nav-account")
 
 
 def _multi_select(component_id: str, label: str, values: tuple[str, ...]) -> html.Div:

@@ -26,10 +26,12 @@ from gatewatch.cli_support import (
     say,
     use_user_config,
 )
+from gatewatch.cli_users import users
 from gatewatch.errors import GatewatchError
 
 if TYPE_CHECKING:
     from analytics.settings import AnalyticsSettings
+    from dashboard.auth.settings import AuthSettings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,7 +105,7 @@ def serve(
     """Run ingest API, batch jobs and dashboard; own the database."""
     user = use_user_config(ctx)
     db = resolve_db(ctx, db)
-    _serve(db, host, ingest_port, grpc_port, dashboard_port, jobs_every, user.analytics)
+    _serve(db, host, ingest_port, grpc_port, dashboard_port, jobs_every, user.analytics, user.auth)
 
 
 def _serve(
@@ -114,6 +116,7 @@ def _serve(
     dashboard_port: int,
     jobs_every: str,
     analytics: AnalyticsSettings,
+    auth: AuthSettings,
 ) -> None:
     from gatewatch.serve import ServeOptions
     from gatewatch.serve import serve as run_serve
@@ -141,6 +144,7 @@ def _serve(
         max_body_bytes=config.env_int(config.GATEWATCH_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
         ingest_workers=config.env_int(config.GATEWATCH_INGEST_WORKERS, os.cpu_count() or 1),
         analytics=analytics,
+        auth=auth,
     )
     with open_warehouse(db) as warehouse:
         run_serve(options, warehouse=warehouse, say=say)
@@ -338,11 +342,13 @@ def demo(
             dashboard_port,
             config.DEFAULT_JOBS_EVERY,
             user.analytics,
+            user.auth,
         )
 
 
 for group in (report, routing, config_group):
     cli.add_command(group)
+cli.add_command(users)
 
 
 def main() -> None:

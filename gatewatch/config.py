@@ -43,6 +43,14 @@ GATEWATCH_INGEST_TOKENS = "GATEWATCH_INGEST_TOKENS"
 `tenant:token` or bare `token` entries, or `@/path/to/file` with one entry per line
 (`#` comments allowed). A token's tenant is stored on every row it sends."""
 
+GATEWATCH_USERS_FILE = "GATEWATCH_USERS_FILE"
+"""Dashboard users, one `name:password_hash:tenants` a line (tenants comma-separated, or `*`
+for all); used when the config's `[auth] users_file` is not set."""
+
+GATEWATCH_SECRET_KEY = "GATEWATCH_SECRET_KEY"
+"""Key signing dashboard session cookies (32+ characters; default: generated once and kept in
+`<db>.secret`, mode 0600)."""
+
 GATEWATCH_MAX_ATTRIBUTES = "GATEWATCH_MAX_ATTRIBUTES"
 """Most attributes kept per span, resource, event, kvlist or array; the rest are dropped
 (default 1024)."""

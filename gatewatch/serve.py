@@ -14,8 +14,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from analytics.settings import AnalyticsSettings
 from dashboard.app import create_app as create_dashboard
+from dashboard.auth import DashboardAccess
+from dashboard.auth.settings import AuthSettings
 from gatewatch import config
 from gatewatch.admin import admin_router
+from gatewatch.dashboard_access import plan_access
 from gatewatch.errors import GatewatchError
 from gatewatch.jobs import JobRunner
 from gatewatch.metric_gauges import WarehouseGauges
@@ -51,10 +54,13 @@ class ServeOptions:
     ingest_workers: int  # processes decoding bodies; 0 = in the serving process
     reports_dir: Path  # where the weekly report is written every Monday
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)  # dashboard sign-in
 
 
-def _start_dashboard(warehouse: Warehouse, host: str, port: int) -> BaseWSGIServer:
-    app = create_dashboard(warehouse)
+def _start_dashboard(
+    warehouse: Warehouse, host: str, port: int, access: DashboardAccess | None
+) -> BaseWSGIServer:
+    app = create_dashboard(warehouse, access=access)
     server = make_server(host, port, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, name="gatewatch-dashboard", daemon=True).start()
     return server
@@ -99,12 +105,15 @@ def serve(
 ) -> None:
     settings = ingest_settings(options.max_body_bytes)
     warehouse = warehouse or Warehouse.open(options.db)
+    access = plan_access(options.auth, options.host, warehouse, options.analytics)
     writer = BatchWriter(warehouse)
     writer.start()
     jobs = JobRunner(
         warehouse,
         settings=options.analytics,
-        after_run=[WeeklyReportSchedule(options.reports_dir)],
+        # Tenant scopes after the warehouse's own tables: a scope run reads their definitions.
+        after_run=[WeeklyReportSchedule(options.reports_dir)]
+        + ([access.access.scopes.refresh] if access.access else []),
     )
     token = new_admin_token()
     admin_url = f"http://{options.host}:{options.ingest_port}"
@@ -125,7 +134,7 @@ def serve(
         preparer=preparer,
     )
     app.include_router(admin_router(token, warehouse, writer, jobs))
-    dashboard = _start_dashboard(warehouse, options.host, options.dashboard_port)
+    dashboard = _start_dashboard(warehouse, options.host, options.dashboard_port, access.access)
     config = uvicorn.Config(
         app,
         host=options.host,
@@ -145,7 +154,7 @@ def serve(
     if grpc_receiver is not None:
         say(f"ingest     grpc://{options.host}:{grpc_receiver.port}  (OTLP/gRPC)")
     say(f"auth       {auth} (/healthz and /metrics are open)")
-    say(f"dashboard  http://{options.host}:{options.dashboard_port}")
+    say(f"dashboard  http://{options.host}:{options.dashboard_port}  ({access.summary})")
     say(f"database   {options.db} (read-only snapshot: {options.db}.snapshot)")
     say(f"reports    {options.reports_dir} (weekly, every Monday)")
     try:

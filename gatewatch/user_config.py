@@ -19,6 +19,7 @@ Provider and model keys are matched case-insensitively, like the built-in tables
 by the process that runs the batch jobs (`serve` and `demo`, and `jobs run` when no `serve`
 owns the database). Tier patterns (case-insensitive `*`, `?`, `[...]` globs) are tried in file
 order before the built-in rules of `analytics.jobs.model_mix` when the jobs build `model_tiers`.
+`[auth]`, the dashboard's sign-in, is read by `serve` (see `dashboard.auth.settings`).
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analytics.settings import AnalyticsSettings, settings_from_mapping
+from dashboard.auth.settings import AuthConfigError, AuthSettings, parse_auth
 from gatewatch import config
 from gatewatch.errors import GatewatchError
 from ingest import normalize
 
 ALIAS_SECTIONS = ("providers", "models", "apps")
-SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics")
+SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics", "auth")
 _PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
 _TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -49,6 +51,7 @@ class UserConfig:
     apps: dict[str, str] = field(default_factory=dict)
     tiers: tuple[tuple[str, str], ...] = ()  # (glob pattern, tier), in file order
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)  # tiers included
+    auth: AuthSettings = field(default_factory=AuthSettings)  # [auth]: dashboard sign-in
 
 
 def config_path(explicit: str | None) -> tuple[Path, bool]:
@@ -112,7 +115,17 @@ def load_user_config(explicit: str | None = None) -> UserConfig:
         *(_section(document, name, path) for name in ALIAS_SECTIONS),
         tiers=tiers,
         analytics=dataclasses.replace(_analytics(document, path), tier_rules=tiers),
+        auth=_auth(document, path),
     )
+
+
+def _auth(document: dict, path: Path) -> AuthSettings:
+    if "auth" not in document:
+        return AuthSettings()
+    try:
+        return parse_auth(document["auth"])
+    except AuthConfigError as e:
+        raise GatewatchError(f"{path}: {e}") from e
 
 
 def _tiers(document: dict, path: Path) -> tuple[tuple[str, str], ...]:
