@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from analytics.prices import Price
+
 
 @dataclass(frozen=True, slots=True)
 class AnalyticsSettings:
@@ -79,6 +81,10 @@ class AnalyticsSettings:
     # Model mix (`model_tiers`).
     tier_rules: tuple[tuple[str, str], ...] = ()
     """(glob pattern, tier) pairs from the config's `[tiers]`, tried before the defaults."""
+
+    # Estimated cost (`model_prices`, `requests.estimated_cost_usd`).
+    prices: tuple[Price, ...] = ()
+    """Prices from the config's `[[prices]]`, used before the built-in defaults."""
 
 
 def _fraction(v: float) -> bool:

@@ -18,6 +18,7 @@ from warehouse.analytics_migrations import (
     m012_traffic_tables,
     m020_routing_tables,
 )
+from warehouse.cost_migrations import m009_estimated_cost
 from warehouse.schema import REQUESTS_COLUMNS, TOOL_SPANS_TABLE_SQL, requests_ddl
 from warehouse.transactions import transaction
 
@@ -173,6 +174,7 @@ MIGRATIONS: list[Migration] = [
     m005_request_cost,
     m006_request_details,
     m007_routing_pool_degraded,
+    m009_estimated_cost,
 ]
 
 

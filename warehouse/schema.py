@@ -114,6 +114,18 @@ CLIENT_ERROR_TYPES: tuple[str, ...] = ("client_error", "auth", "context_length",
 
 REQUESTS_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in REQUESTS_COLUMNS)
 
+# Columns of `requests` that the batch jobs fill in place, after ingest: not part of the
+# ingest record (the writer inserts BY NAME and leaves them NULL) nor of its merges.
+REQUESTS_JOB_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "estimated_cost_usd",
+        "DOUBLE",
+        "**estimated** cost in US dollars from the tokens and the price table "
+        "(`model_prices`); NULL = no price for the model, provider and time, or no token counts",
+        added_by="m009_estimated_cost",
+    ),
+)
+
 
 # Tool executions (`execute_tool` spans), kept so that a tool span arriving in another
 # export batch than its parent request span still counts toward the parent's `tool_calls`.

@@ -10,6 +10,7 @@ import duckdb
 
 from analytics.jobs.bursts import BATCH_WINDOWS_JOB, LOAD_ERROR_CURVE_JOB, TRAFFIC_HOURLY_JOB
 from analytics.jobs.divergence import DIVERGENCE_JOB
+from analytics.jobs.estimated_cost import ESTIMATED_COST_JOB, SPEND_DAILY_JOB
 from analytics.jobs.latency import LATENCY_DAILY_JOB
 from analytics.jobs.model_mix import AGENT_ROLES_JOB, MODEL_MIX_DAILY_JOB, MODEL_TIERS_JOB
 from analytics.jobs.routing import ROUTING_POOLS_JOB
@@ -28,8 +29,11 @@ from analytics.settings import AnalyticsSettings
 
 # In dependency order: rebuild jobs read the tables of the jobs before them.
 ALL_JOBS: tuple[Job, ...] = (
+    # fills requests.estimated_cost_usd, read by spend_daily
+    ESTIMATED_COST_JOB,
     # period jobs, from `requests`
     *STATS_JOBS,
+    SPEND_DAILY_JOB,
     UPTIME_BUCKETS_JOB,
     LATENCY_DAILY_JOB,
     TRAFFIC_HOURLY_JOB,
@@ -38,7 +42,7 @@ ALL_JOBS: tuple[Job, ...] = (
     # rebuild jobs, from the tables above
     ROUTING_POOLS_JOB,  # reads provider_divergence
     MODEL_TIERS_JOB,  # reads stats_daily
-    MODEL_MIX_DAILY_JOB,  # reads model_tiers, stats_daily
+    MODEL_MIX_DAILY_JOB,  # reads model_tiers, stats_daily, spend_daily
     UPTIME_INCIDENTS_JOB,  # reads uptime_buckets
     PROVIDER_SLA_JOB,  # reads stats_daily
     BATCH_WINDOWS_JOB,  # reads traffic_hourly

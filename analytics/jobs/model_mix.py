@@ -84,12 +84,14 @@ GROUP BY model
 
 _SHARE_SQL = "CAST({c} AS DOUBLE) / NULLIF(sum({c}) OVER (PARTITION BY period_start), 0)"
 
+# Spend is the reported cost where a request has one, else its estimate (`spend_daily`).
 MODEL_MIX_DAILY_INSERT_SQL = f"""
 INSERT INTO model_mix_daily BY NAME
 SELECT *,
     {_SHARE_SQL.format(c="requests")} AS share_requests,
     {_SHARE_SQL.format(c="input_tokens")} AS share_input_tokens,
-    {_SHARE_SQL.format(c="output_tokens")} AS share_output_tokens
+    {_SHARE_SQL.format(c="output_tokens")} AS share_output_tokens,
+    {_SHARE_SQL.format(c="spend_usd")} AS share_spend
 FROM (
     SELECT period_start, coalesce(model_tiers.tier, '{UNCLASSIFIED}') AS tier,
         CAST(count(DISTINCT stats_daily.model) AS INTEGER) AS models,
@@ -99,7 +101,13 @@ FROM (
         CAST(sum(output_tokens) AS BIGINT) AS output_tokens
     FROM stats_daily LEFT JOIN model_tiers USING (model)
     GROUP BY ALL
-)
+) LEFT JOIN (
+    SELECT period_start, coalesce(model_tiers.tier, '{UNCLASSIFIED}') AS tier,
+        sum(spend_usd) AS spend_usd,
+        sum(estimated_spend_usd) AS estimated_spend_usd
+    FROM spend_daily LEFT JOIN model_tiers USING (model)
+    GROUP BY ALL
+) USING (period_start, tier)
 """
 
 # The role of an LLM call among the calls of its trace on the same UTC day (a trace that

@@ -114,7 +114,18 @@ class RebuildJob:
     settings: tuple[str, ...] = ()
 
 
-Job = PeriodJob | RebuildJob
+@dataclass(frozen=True, slots=True)
+class StepJob:
+    """A job that runs its own statements, in its own transaction: e.g. one that fills a
+    column of `requests` in place before the period jobs read it. `run(con, full, settings)`
+    does the work and reports it."""
+
+    name: str
+    table: str
+    run: Callable[[duckdb.DuckDBPyConnection, bool, AnalyticsSettings], JobResult]
+
+
+Job = PeriodJob | RebuildJob | StepJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +221,10 @@ def run_job_list(
     started = time.perf_counter()
     results: list[JobResult] = []
     for job in jobs:
-        if isinstance(job, RebuildJob):
+        if isinstance(job, StepJob):
+            result = job.run(con, full, settings)
+            done = f"{result.rows_written} row(s) written"
+        elif isinstance(job, RebuildJob):
             result = run_rebuild_job(con, job, settings)
             done = f"rebuilt, {result.rows_written} row(s)"
         else:

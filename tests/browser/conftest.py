@@ -77,7 +77,7 @@ def build_warehouse(path: Path, records: list[Record]) -> Warehouse:
     """A real warehouse: migrations, the records as `requests`, then the batch jobs."""
     warehouse = Warehouse.open(path)
     warehouse.connection.register("traffic", records_to_table(records))
-    warehouse.connection.execute("INSERT INTO requests SELECT * FROM traffic")
+    warehouse.connection.execute("INSERT INTO requests BY NAME SELECT * FROM traffic")
     warehouse.connection.unregister("traffic")
     run_jobs(warehouse.connection, full=True)
     return warehouse

@@ -339,7 +339,7 @@ def test_auto_refresh_reads_new_requests(page: Page, tmp_path: Path) -> None:
         expect(summary).to_contain_text("of 2 requests")
         arrived = {**_live_records(now)[0], "request_id": "live-new"}
         warehouse.connection.register("arrived", records_to_table([arrived]))
-        warehouse.connection.execute("INSERT INTO requests SELECT * FROM arrived")
+        warehouse.connection.execute("INSERT INTO requests BY NAME SELECT * FROM arrived")
         warehouse.connection.unregister("arrived")
         page.clock.fast_forward(31_000)
         expect(summary).to_contain_text("of 3 requests")

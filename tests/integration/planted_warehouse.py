@@ -32,7 +32,7 @@ def planted_warehouse(
     warehouse = Warehouse.open(path)
     try:
         warehouse.connection.register("generated", stamped)
-        warehouse.connection.execute("INSERT INTO requests SELECT * FROM generated")
+        warehouse.connection.execute("INSERT INTO requests BY NAME SELECT * FROM generated")
         warehouse.connection.unregister("generated")
         run_jobs(warehouse.connection)
     finally:

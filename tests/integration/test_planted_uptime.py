@@ -36,7 +36,7 @@ def warehouse(request: pytest.FixtureRequest) -> Iterator[Warehouse]:
     )
     wh = Warehouse.open(":memory:")
     wh.connection.register("sample", stamped)
-    wh.connection.execute("INSERT INTO requests SELECT * FROM sample")
+    wh.connection.execute("INSERT INTO requests BY NAME SELECT * FROM sample")
     wh.connection.unregister("sample")
     run_jobs(wh.connection, full=True)
     yield wh

@@ -79,7 +79,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     path: Path = tmp_path_factory.mktemp("dashboard-data") / "gatewatch.duckdb"
     wh = Warehouse.open(path)
     wh.connection.register("traffic", records_to_table(TRAFFIC))
-    wh.connection.execute("INSERT INTO requests SELECT * FROM traffic")
+    wh.connection.execute("INSERT INTO requests BY NAME SELECT * FROM traffic")
     wh.connection.unregister("traffic")
     run_jobs(wh.connection, full=True)
     yield wh

@@ -42,7 +42,7 @@ WEEKS = Filters(start=WEEK1, end=LAST_DAY)
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     wh = Warehouse.open(tmp_path_factory.mktemp("reliability-data") / "gatewatch.duckdb")
     wh.connection.register("traffic", records_to_table(planted_traffic()))
-    wh.connection.execute("INSERT INTO requests SELECT * FROM traffic")
+    wh.connection.execute("INSERT INTO requests BY NAME SELECT * FROM traffic")
     wh.connection.unregister("traffic")
     run_jobs(wh.connection, full=True)
     yield wh

@@ -41,7 +41,7 @@ BOTH_DAYS = Filters(start=DAY1, end=DAY2)
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     wh = Warehouse.open(tmp_path_factory.mktemp("explorer") / "explorer.duckdb")
     wh.connection.register("planted", records_to_table(planted_records()))
-    wh.connection.execute("INSERT INTO requests SELECT * FROM planted")
+    wh.connection.execute("INSERT INTO requests BY NAME SELECT * FROM planted")
     wh.connection.unregister("planted")
     return wh
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from gatewatch.cli import cli
-from warehouse.schema import REQUESTS_COLUMNS
+from warehouse.schema import REQUESTS_COLUMNS, REQUESTS_JOB_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -41,7 +41,7 @@ def test_every_command_has_help_and_is_in_the_readme(command: list[str]) -> None
 
 
 def test_every_requests_column_is_documented() -> None:
-    for column in REQUESTS_COLUMNS:
+    for column in (*REQUESTS_COLUMNS, *REQUESTS_JOB_COLUMNS):
         assert f"| `{column.name}` | {column.sql_type} |" in SCHEMA_DOC
 
 

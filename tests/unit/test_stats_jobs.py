@@ -83,7 +83,7 @@ def err(started_at: str, error_type: str, **fields: Any) -> dict[str, Any]:
 def insert(con: duckdb.DuckDBPyConnection, records: list[dict[str, Any]]) -> None:
     batch = records_to_table(records)
     con.register("batch", batch)
-    con.execute("INSERT INTO requests SELECT * FROM batch")
+    con.execute("INSERT INTO requests BY NAME SELECT * FROM batch")
     con.unregister("batch")
 
 
