@@ -91,4 +91,15 @@ def admin_router(
         }
         return Response(orjson.dumps(body), 200, media_type="application/json")
 
+    @router.post("/retention")
+    async def run_retention(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "missing or wrong admin token")
+        if request.query_params.get("dry_run") in ("1", "true"):
+            report = await asyncio.to_thread(jobs.retention_plan)
+        else:
+            await asyncio.to_thread(writer.flush)  # rows sent so far are counted first
+            report = await asyncio.to_thread(jobs.retain)
+        return Response(orjson.dumps(report), 200, media_type="application/json")
+
     return router

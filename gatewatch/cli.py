@@ -16,6 +16,7 @@ import click
 
 from gatewatch import config
 from gatewatch.cli_outputs import config_group, report, routing
+from gatewatch.cli_retention import retention
 from gatewatch.cli_support import (
     db_option,
     find_owner_client,
@@ -32,6 +33,7 @@ from gatewatch.errors import GatewatchError
 if TYPE_CHECKING:
     from analytics.settings import AnalyticsSettings
     from dashboard.auth.settings import AuthSettings
+    from warehouse.retention_settings import RetentionSettings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +107,17 @@ def serve(
     """Run ingest API, batch jobs and dashboard; own the database."""
     user = use_user_config(ctx)
     db = resolve_db(ctx, db)
-    _serve(db, host, ingest_port, grpc_port, dashboard_port, jobs_every, user.analytics, user.auth)
+    _serve(
+        db,
+        host,
+        ingest_port,
+        grpc_port,
+        dashboard_port,
+        jobs_every,
+        user.analytics,
+        user.auth,
+        retention=user.retention,
+    )
 
 
 def _serve(
@@ -117,11 +129,14 @@ def _serve(
     jobs_every: str,
     analytics: AnalyticsSettings,
     auth: AuthSettings,
+    *,
+    retention: RetentionSettings | None = None,
 ) -> None:
     from gatewatch.serve import ServeOptions
     from gatewatch.serve import serve as run_serve
     from ingest.payloads import DEFAULT_MAX_BODY_BYTES
     from warehouse.ownership import read_owner
+    from warehouse.retention_settings import RetentionSettings
 
     owner = read_owner(db)
     if owner is not None:
@@ -145,6 +160,7 @@ def _serve(
         ingest_workers=config.env_int(config.GATEWATCH_INGEST_WORKERS, os.cpu_count() or 1),
         analytics=analytics,
         auth=auth,
+        retention=retention or RetentionSettings(),
     )
     with open_warehouse(db) as warehouse:
         run_serve(options, warehouse=warehouse, say=say)
@@ -343,12 +359,14 @@ def demo(
             config.DEFAULT_JOBS_EVERY,
             user.analytics,
             user.auth,
+            retention=user.retention,
         )
 
 
 for group in (report, routing, config_group):
     cli.add_command(group)
 cli.add_command(users)
+cli.add_command(retention)
 
 
 def main() -> None:

@@ -50,6 +50,10 @@ class OwnerClient:
         params = {"full": "true"} if full else {}
         return self._check(self._http.post("/admin/jobs", params=params)).json()
 
+    def run_retention(self, *, dry_run: bool) -> dict:
+        params = {"dry_run": "true"} if dry_run else {}
+        return self._check(self._http.post("/admin/retention", params=params)).json()
+
     def ingest(self, payload: Payload) -> IngestOutcome:
         path, media = INGEST_PATHS[payload.kind]
         response = self._http.post(path, content=payload.body, headers={"Content-Type": media})

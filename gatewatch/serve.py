@@ -38,6 +38,7 @@ from ingest.prepare_pool import Preparer, make_preparer
 from ingest.writer import BatchWriter
 from warehouse.db import Warehouse
 from warehouse.ownership import new_admin_token, publish_owner, withdraw_owner
+from warehouse.retention_settings import RetentionSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class ServeOptions:
     reports_dir: Path  # where the weekly report is written every Monday
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)  # dashboard sign-in
+    retention: RetentionSettings = field(default_factory=RetentionSettings)  # old rows deleted
 
 
 def _start_dashboard(
@@ -81,6 +83,18 @@ def _start_grpc(
         )
     except RuntimeError as e:  # gRPC's way of saying the port cannot be bound
         raise GatewatchError(f"OTLP/gRPC port {options.host}:{options.grpc_port}: {e}") from e
+
+
+def _retention_summary(settings: RetentionSettings) -> str:
+    kept = [
+        f"{table} {days} days" if days else f"{table} forever"
+        for table, days in (
+            ("requests", settings.requests_days),
+            ("tool_spans", settings.tool_spans_days),
+            ("alert_events", settings.alert_events_days),
+        )
+    ]
+    return f"{', '.join(kept)}; metric tables forever (checked every {settings.every_hours}h)"
 
 
 def ingest_settings(max_body_bytes: int) -> IngestSettings:
@@ -111,6 +125,7 @@ def serve(
     jobs = JobRunner(
         warehouse,
         settings=options.analytics,
+        retention=options.retention,
         # Tenant scopes after the warehouse's own tables: a scope run reads their definitions.
         after_run=[WeeklyReportSchedule(options.reports_dir)]
         + ([access.access.scopes.refresh] if access.access else []),
@@ -157,6 +172,7 @@ def serve(
     say(f"dashboard  http://{options.host}:{options.dashboard_port}  ({access.summary})")
     say(f"database   {options.db} (read-only snapshot: {options.db}.snapshot)")
     say(f"reports    {options.reports_dir} (weekly, every Monday)")
+    say(f"retention  {_retention_summary(options.retention)}")
     try:
         server.run(sockets=[ingest_socket])
     finally:

@@ -20,6 +20,8 @@ by the process that runs the batch jobs (`serve` and `demo`, and `jobs run` when
 owns the database). Tier patterns (case-insensitive `*`, `?`, `[...]` globs) are tried in file
 order before the built-in rules of `analytics.jobs.model_mix` when the jobs build `model_tiers`.
 `[auth]`, the dashboard's sign-in, is read by `serve` (see `dashboard.auth.settings`).
+`[retention]` (`warehouse.retention_settings`: `requests_days = 90`, ...) by the process that
+deletes old rows (`serve`, and `retention run` when no `serve` owns the database).
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from dashboard.auth.settings import AuthConfigError, AuthSettings, parse_auth
 from gatewatch import config
 from gatewatch.errors import GatewatchError
 from ingest import normalize
+from warehouse.retention_settings import RetentionSettings, retention_from_mapping
 
 ALIAS_SECTIONS = ("providers", "models", "apps")
-SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics", "auth")
+SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics", "auth", "retention")
 _PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
 _TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -52,6 +55,7 @@ class UserConfig:
     tiers: tuple[tuple[str, str], ...] = ()  # (glob pattern, tier), in file order
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)  # tiers included
     auth: AuthSettings = field(default_factory=AuthSettings)  # [auth]: dashboard sign-in
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 def config_path(explicit: str | None) -> tuple[Path, bool]:
@@ -116,7 +120,18 @@ def load_user_config(explicit: str | None = None) -> UserConfig:
         tiers=tiers,
         analytics=dataclasses.replace(_analytics(document, path), tier_rules=tiers),
         auth=_auth(document, path),
+        retention=_retention(document, path, _analytics(document, path).routing_window_days),
     )
+
+
+def _retention(document: dict, path: Path, routing_window_days: int) -> RetentionSettings:
+    table = document.get("retention", {})
+    if not isinstance(table, dict):
+        raise GatewatchError(f"{path}: [retention] must be a table of setting = days")
+    try:
+        return retention_from_mapping(table, routing_window_days=routing_window_days)
+    except ValueError as e:
+        raise GatewatchError(f"{path}: [retention] {e}") from e
 
 
 def _auth(document: dict, path: Path) -> AuthSettings:

@@ -19,6 +19,7 @@ from warehouse.analytics_migrations import (
     m020_routing_tables,
 )
 from warehouse.cost_migrations import m009_estimated_cost
+from warehouse.retention_schema import m010_retention
 from warehouse.schema import REQUESTS_COLUMNS, TOOL_SPANS_TABLE_SQL, requests_ddl
 from warehouse.transactions import transaction
 
@@ -175,6 +176,7 @@ MIGRATIONS: list[Migration] = [
     m006_request_details,
     m007_routing_pool_degraded,
     m009_estimated_cost,
+    m010_retention,
 ]
 
 

@@ -5,6 +5,12 @@ rows ingested since the job's watermark (the largest `ingested_at` it has proces
 those periods from its table and recomputes them from all of their rows, all in one
 transaction. `full=True` empties the table and recomputes every period. Recomputing whole
 periods from `requests` makes a run idempotent and lets late data for an old day land there.
+
+Retention deletes request rows older than a recorded cutoff (`warehouse.retention`), always a
+Monday 00:00 UTC. Periods that start before it are frozen: no run, full or incremental,
+deletes or recomputes them, so the metrics of days whose rows are gone stay as they were
+computed. Every period job's period (UTC day, ISO week) lies wholly on one side of the cutoff,
+and computes from its own rows only, so the periods after it are exact too.
 """
 
 from __future__ import annotations
@@ -12,14 +18,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
 from analytics.settings import AnalyticsSettings
+from warehouse.retention import retained_before
 from warehouse.transactions import transaction
 
 Progress = Callable[[str], None]
+
+ONE_DAY = timedelta(days=1)
 
 TOUCHED_PERIODS_TABLE = "_touched_periods"
 
@@ -42,11 +51,13 @@ SELECT DISTINCT {{period_sql}} AS period_start
 FROM requests
 WHERE started_at IS NOT NULL
   AND ($full OR ingested_at > ({JOB_SINCE_SQL}))
+  AND ($frozen_before IS NULL OR {{period_sql}} >= CAST($frozen_before AS DATE))
 """
 
 _DELETE_PERIODS_SQL = f"""
 DELETE FROM {{table}}
-WHERE $full OR period_start IN (SELECT period_start FROM {TOUCHED_PERIODS_TABLE})
+WHERE ($full AND ($frozen_before IS NULL OR period_start >= CAST($frozen_before AS DATE)))
+   OR period_start IN (SELECT period_start FROM {TOUCHED_PERIODS_TABLE})
 """
 
 TOUCHED_PERIOD_LIST_SQL = f"SELECT period_start FROM {TOUCHED_PERIODS_TABLE} ORDER BY 1"
@@ -103,6 +114,17 @@ class PeriodJob:
 
 
 @dataclass(frozen=True, slots=True)
+class Preserved:
+    """Columns of a rebuild job's rows that read `requests` and so cannot be recomputed for
+    rows older than the retention cutoff: rows whose `time_column` is before it keep these
+    columns' values from the previous run (matched on `key`, NULLs equal)."""
+
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    time_column: str
+
+
+@dataclass(frozen=True, slots=True)
 class RebuildJob:
     """A table recomputed whole on every run, after the period jobs, from the tables they
     keep (small inputs: e.g. incidents from uptime buckets, pools from daily stats).
@@ -112,6 +134,7 @@ class RebuildJob:
     table: str
     insert_sql: str
     settings: tuple[str, ...] = ()
+    preserve: Preserved | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,14 +183,39 @@ def _settings_params(job: Job, settings: AnalyticsSettings) -> dict[str, object]
     return {name: getattr(settings, name) for name in job.settings}
 
 
+_PRESERVED_TABLE = "_preserved_columns"
+
+
+def _restore_preserved_sql(table: str, preserve: Preserved) -> str:
+    keys = " AND ".join(f"t.{k} IS NOT DISTINCT FROM p.{k}" for k in preserve.key)
+    columns = ", ".join(f"{c} = p.{c}" for c in preserve.columns)
+    return f"UPDATE {table} AS t SET {columns} FROM {_PRESERVED_TABLE} AS p WHERE {keys}"
+
+
 def run_rebuild_job(
-    con: duckdb.DuckDBPyConnection, job: RebuildJob, settings: AnalyticsSettings
+    con: duckdb.DuckDBPyConnection,
+    job: RebuildJob,
+    settings: AnalyticsSettings,
+    *,
+    retained: datetime | None = None,
 ) -> JobResult:
-    """Replace the whole of `job.table`, in one transaction."""
+    """Replace the whole of `job.table`, in one transaction (keeping the `preserve` columns
+    of rows older than the retention cutoff `retained`)."""
     started = time.perf_counter()
+    preserve = job.preserve if retained is not None else None
     with transaction(con):
+        if preserve is not None:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_PRESERVED_TABLE} AS "
+                f"SELECT {', '.join((*preserve.key, *preserve.columns))} FROM {job.table} "
+                f"WHERE {preserve.time_column} < $retained",
+                {"retained": retained},
+            )
         deleted = _count(con.execute(f"DELETE FROM {job.table}"))
         written = _count(con.execute(job.insert_sql, _settings_params(job, settings)))
+        if preserve is not None:
+            con.execute(_restore_preserved_sql(job.table, preserve))
+            con.execute(f"DROP TABLE {_PRESERVED_TABLE}")
     return JobResult(
         job=job.name,
         table=job.table,
@@ -178,15 +226,36 @@ def run_rebuild_job(
     )
 
 
+def _first_unfrozen_day(retained: datetime | None) -> date | None:
+    """The first UTC day wholly at or after the retention cutoff (a period starting before
+    it has lost rows)."""
+    if retained is None:
+        return None
+    utc = retained.astimezone(UTC)
+    day = utc.date()
+    return day if utc == datetime(day.year, day.month, day.day, tzinfo=UTC) else day + ONE_DAY
+
+
 def run_period_job(
-    con: duckdb.DuckDBPyConnection, job: PeriodJob, *, full: bool, settings: AnalyticsSettings
+    con: duckdb.DuckDBPyConnection,
+    job: PeriodJob,
+    *,
+    full: bool,
+    settings: AnalyticsSettings,
+    retained: datetime | None = None,
 ) -> JobResult:
-    """Rebuild the periods of `job.table` touched since its watermark, in one transaction."""
+    """Rebuild the periods of `job.table` touched since its watermark, in one transaction;
+    periods starting before the retention cutoff `retained` are left as they are."""
     started = time.perf_counter()
+    frozen = _first_unfrozen_day(retained)
     with transaction(con):
-        con.execute(job.touched_periods_sql, {"full": full, "job": job.name})
+        con.execute(
+            job.touched_periods_sql, {"full": full, "job": job.name, "frozen_before": frozen}
+        )
         periods = tuple(row[0] for row in con.execute(TOUCHED_PERIOD_LIST_SQL).fetchall())
-        deleted = _count(con.execute(job.delete_periods_sql, {"full": full}))
+        deleted = _count(
+            con.execute(job.delete_periods_sql, {"full": full, "frozen_before": frozen})
+        )
         written = 0
         if periods:
             params = {
@@ -219,18 +288,19 @@ def run_job_list(
     """Run `jobs` in order (a rebuild job must come after the jobs whose tables it reads)."""
     settings = settings or AnalyticsSettings()
     started = time.perf_counter()
+    retained = retained_before(con, "requests")  # periods before it are frozen
     results: list[JobResult] = []
     for job in jobs:
         if isinstance(job, StepJob):
             result = job.run(con, full, settings)
             done = f"{result.rows_written} row(s) written"
         elif isinstance(job, RebuildJob):
-            result = run_rebuild_job(con, job, settings)
+            result = run_rebuild_job(con, job, settings, retained=retained)
             done = f"rebuilt, {result.rows_written} row(s)"
         else:
             if progress:
                 progress(f"{job.name}: {'full rebuild' if full else 'incremental'}")
-            result = run_period_job(con, job, full=full, settings=settings)
+            result = run_period_job(con, job, full=full, settings=settings, retained=retained)
             done = f"rebuilt {len(result.periods)} period(s), {result.rows_written} row(s)"
         if progress:
             progress(f"{job.name}: {done} in {result.seconds:.2f}s")

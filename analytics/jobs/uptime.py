@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from analytics.jobs.request_classes import CLIENT_ERROR_SQL, PROVIDER_ERROR_SQL
-from analytics.jobs.runner import PeriodJob, RebuildJob, touched_requests_sql
+from analytics.jobs.runner import PeriodJob, Preserved, RebuildJob, touched_requests_sql
 from analytics.jobs.stats import DAY_PERIOD_SQL
 from warehouse.analytics_migrations import UPTIME_RATIO_SQL
 
@@ -237,10 +237,18 @@ UPTIME_BUCKETS_JOB = PeriodJob(
     insert_sql=UPTIME_BUCKETS_INSERT_SQL,
 )
 
+# Everything about an incident is recomputed from `uptime_buckets` (kept forever) except its
+# top error type, counted on `requests`: for an incident that began before the retention
+# cutoff it is kept from the run that still had its rows.
 UPTIME_INCIDENTS_JOB = RebuildJob(
     name="uptime_incidents",
     table="uptime_incidents",
     insert_sql=UPTIME_INCIDENTS_INSERT_SQL,
+    preserve=Preserved(
+        key=("provider", "model", "started_at"),
+        columns=("top_error_type", "top_error_share"),
+        time_column="started_at",
+    ),
     settings=(
         "incident_uptime_threshold",
         "incident_min_bucket_requests",
