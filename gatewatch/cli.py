@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gatewatch import config
+from gatewatch.cli_alerts import alerts
 from gatewatch.cli_outputs import config_group, report, routing
 from gatewatch.cli_retention import retention
 from gatewatch.cli_support import (
@@ -33,6 +34,7 @@ from gatewatch.errors import GatewatchError
 if TYPE_CHECKING:
     from analytics.settings import AnalyticsSettings
     from dashboard.auth.settings import AuthSettings
+    from gatewatch.alerts.rules import AlertRule
     from warehouse.retention_settings import RetentionSettings
 
 
@@ -117,6 +119,7 @@ def serve(
         user.analytics,
         user.auth,
         retention=user.retention,
+        alerts=user.alerts,
     )
 
 
@@ -131,6 +134,7 @@ def _serve(
     auth: AuthSettings,
     *,
     retention: RetentionSettings | None = None,
+    alerts: tuple[AlertRule, ...] = (),
 ) -> None:
     from gatewatch.serve import ServeOptions
     from gatewatch.serve import serve as run_serve
@@ -161,6 +165,7 @@ def _serve(
         analytics=analytics,
         auth=auth,
         retention=retention or RetentionSettings(),
+        alerts=alerts,
     )
     with open_warehouse(db) as warehouse:
         run_serve(options, warehouse=warehouse, say=say)
@@ -360,12 +365,14 @@ def demo(
             user.analytics,
             user.auth,
             retention=user.retention,
+            alerts=user.alerts,
         )
 
 
 for group in (report, routing, config_group):
     cli.add_command(group)
 cli.add_command(users)
+cli.add_command(alerts)
 cli.add_command(retention)
 
 

@@ -18,6 +18,8 @@ from dashboard.auth import DashboardAccess
 from dashboard.auth.settings import AuthSettings
 from gatewatch import config
 from gatewatch.admin import admin_router
+from gatewatch.alerts.rules import AlertRule
+from gatewatch.alerts.service import AlertHook
 from gatewatch.dashboard_access import plan_access
 from gatewatch.errors import GatewatchError
 from gatewatch.jobs import JobRunner
@@ -57,6 +59,7 @@ class ServeOptions:
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)  # dashboard sign-in
     retention: RetentionSettings = field(default_factory=RetentionSettings)  # old rows deleted
+    alerts: tuple[AlertRule, ...] = ()  # [[alerts]]: evaluated after every jobs run
 
 
 def _start_dashboard(
@@ -97,6 +100,18 @@ def _retention_summary(settings: RetentionSettings) -> str:
     return f"{', '.join(kept)}; metric tables forever (checked every {settings.every_hours}h)"
 
 
+def _alert_hook(options: ServeOptions, warehouse: Warehouse) -> AlertHook | None:
+    if not options.alerts:
+        return None
+    # The delivery thread records outcomes on a cursor of its own.
+    return AlertHook(options.alerts, options.analytics, lambda: warehouse.connection.cursor())
+
+
+def _alerts_summary(rules: tuple[AlertRule, ...]) -> str:
+    targets = sorted({t.kind for rule in rules for t in rule.targets})
+    return f"{len(rules)} rule(s), evaluated after every jobs run → {', '.join(targets)}"
+
+
 def ingest_settings(max_body_bytes: int) -> IngestSettings:
     """The ingest API's settings: the body limit given, the rest from the environment."""
     try:
@@ -122,12 +137,13 @@ def serve(
     access = plan_access(options.auth, options.host, warehouse, options.analytics)
     writer = BatchWriter(warehouse)
     writer.start()
+    alerts = _alert_hook(options, warehouse)
     jobs = JobRunner(
         warehouse,
         settings=options.analytics,
         retention=options.retention,
         # Tenant scopes after the warehouse's own tables: a scope run reads their definitions.
-        after_run=[WeeklyReportSchedule(options.reports_dir)]
+        after_run=[*([alerts] if alerts else []), WeeklyReportSchedule(options.reports_dir)]
         + ([access.access.scopes.refresh] if access.access else []),
     )
     token = new_admin_token()
@@ -173,11 +189,17 @@ def serve(
     say(f"database   {options.db} (read-only snapshot: {options.db}.snapshot)")
     say(f"reports    {options.reports_dir} (weekly, every Monday)")
     say(f"retention  {_retention_summary(options.retention)}")
+    if alerts is not None:
+        say(f"alerts     {_alerts_summary(options.alerts)}")
+        for problem in alerts.unset_environment():
+            say(f"alerts     warning: {problem}")
     try:
         server.run(sockets=[ingest_socket])
     finally:
         withdraw_owner(options.db)
         jobs.stop()
+        if alerts is not None:
+            alerts.stop()
         dashboard.shutdown()
         if grpc_receiver is not None:
             grpc_receiver.stop()  # running exports finish their commits first

@@ -22,6 +22,7 @@ order before the built-in rules of `analytics.jobs.model_mix` when the jobs buil
 `[auth]`, the dashboard's sign-in, is read by `serve` (see `dashboard.auth.settings`).
 `[retention]` (`warehouse.retention_settings`: `requests_days = 90`, ...) by the process that
 deletes old rows (`serve`, and `retention run` when no `serve` owns the database).
+`[[alerts]]` (`gatewatch.alerts.rules`) by `serve`, which evaluates them, and `alerts test`.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ from pathlib import Path
 from analytics.settings import AnalyticsSettings, settings_from_mapping
 from dashboard.auth.settings import AuthConfigError, AuthSettings, parse_auth
 from gatewatch import config
+from gatewatch.alerts.rules import AlertRule, RuleError, parse_rules
 from gatewatch.errors import GatewatchError
 from ingest import normalize
 from warehouse.retention_settings import RetentionSettings, retention_from_mapping
 
 ALIAS_SECTIONS = ("providers", "models", "apps")
-SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics", "auth", "retention")
+SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics", "auth", "retention", "alerts")
 _PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
 _TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -56,6 +58,7 @@ class UserConfig:
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)  # tiers included
     auth: AuthSettings = field(default_factory=AuthSettings)  # [auth]: dashboard sign-in
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    alerts: tuple[AlertRule, ...] = ()  # [[alerts]], in file order
 
 
 def config_path(explicit: str | None) -> tuple[Path, bool]:
@@ -121,6 +124,7 @@ def load_user_config(explicit: str | None = None) -> UserConfig:
         analytics=dataclasses.replace(_analytics(document, path), tier_rules=tiers),
         auth=_auth(document, path),
         retention=_retention(document, path, _analytics(document, path).routing_window_days),
+        alerts=_alerts(document, path),
     )
 
 
@@ -132,6 +136,13 @@ def _retention(document: dict, path: Path, routing_window_days: int) -> Retentio
         return retention_from_mapping(table, routing_window_days=routing_window_days)
     except ValueError as e:
         raise GatewatchError(f"{path}: [retention] {e}") from e
+
+
+def _alerts(document: dict, path: Path) -> tuple[AlertRule, ...]:
+    try:
+        return parse_rules(document.get("alerts", []))
+    except RuleError as e:
+        raise GatewatchError(f"{path}: {e}") from e
 
 
 def _auth(document: dict, path: Path) -> AuthSettings:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from warehouse.alert_tables import m008_alert_events
 from warehouse.analytics_migrations import (
     m007_routing_pool_degraded,
     m010_uptime_tables,
@@ -175,6 +176,7 @@ MIGRATIONS: list[Migration] = [
     m005_request_cost,
     m006_request_details,
     m007_routing_pool_degraded,
+    m008_alert_events,
     m009_estimated_cost,
     m010_retention,
 ]
