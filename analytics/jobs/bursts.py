@@ -102,7 +102,9 @@ SELECT w.app, w.start_hour, w.end_hour,
     s.days,
     count(*) FILTER (WHERE d.seen) AS days_seen,
     count(*) FILTER (WHERE d.seen) / s.days AS share_of_days,
-    avg(d.multiple) AS mean_multiple_of_baseline,
+    -- in day order: a sum of doubles depends on the order of its terms, and the rows of
+    -- traffic_hourly are in no particular order (the lake merges them week by week)
+    avg(d.multiple ORDER BY d.day) AS mean_multiple_of_baseline,
     sum(d.requests) AS requests,
     sum(d.requests) / s.requests AS share_of_traffic
 FROM windows AS w

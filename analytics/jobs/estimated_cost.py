@@ -139,6 +139,14 @@ def run_estimated_cost(
     )
 
 
+def exact_usd_sum_sql(column: str, where: str | None = None) -> str:
+    """A sum of dollar amounts that does not depend on the order of its terms (a sum of
+    doubles does, and the order of rows differs between one database and the lake's week
+    tasks): added as decimals to the 1e-12 dollar, exactly."""
+    only = f" FILTER (WHERE {where})" if where else ""
+    return f"CAST(sum(CAST({column} AS DECIMAL(38, 12))){only} AS DOUBLE)"
+
+
 SPEND_DAILY_INSERT_SQL = f"""
 INSERT INTO spend_daily BY NAME
 SELECT *, reported_spend_usd + estimated_spend_usd AS spend_usd
@@ -150,8 +158,8 @@ FROM (
         count(*) AS requests,
         count(cost_usd) AS reported_requests,
         count(estimated_cost_usd) FILTER (WHERE cost_usd IS NULL) AS estimated_requests,
-        coalesce(sum(cost_usd), 0) AS reported_spend_usd,
-        coalesce(sum(estimated_cost_usd) FILTER (WHERE cost_usd IS NULL), 0)
+        coalesce({exact_usd_sum_sql("cost_usd")}, 0) AS reported_spend_usd,
+        coalesce({exact_usd_sum_sql("estimated_cost_usd", "cost_usd IS NULL")}, 0)
             AS estimated_spend_usd
     FROM ({touched_requests_sql(DAY_PERIOD_SQL)}) AS touched
     GROUP BY ALL

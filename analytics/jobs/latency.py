@@ -40,8 +40,10 @@ FROM (
             FILTER (WHERE {_HAS_SPEED_SQL}) AS p50_output_tokens_per_second,
         coalesce(sum(output_tokens) FILTER (WHERE {_HAS_SPEED_SQL}), 0)
             AS generation_output_tokens,
-        coalesce(sum({_GENERATION_SECONDS_SQL}) FILTER (WHERE {_HAS_SPEED_SQL}), 0)
-            AS generation_seconds
+        -- summed as decimals (nanoseconds), exactly: a sum of doubles depends on the order
+        -- rows are added in, which differs between one database and the lake's week tasks
+        CAST(coalesce(sum(CAST({_GENERATION_SECONDS_SQL} AS DECIMAL(38, 9)))
+            FILTER (WHERE {_HAS_SPEED_SQL}), 0) AS DOUBLE) AS generation_seconds
     FROM ({touched_requests_sql(DAY_PERIOD_SQL)}) AS touched
     GROUP BY ALL
 )

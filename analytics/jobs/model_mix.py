@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from analytics.jobs.estimated_cost import exact_usd_sum_sql
 from analytics.jobs.runner import PeriodJob, RebuildJob, touched_requests_sql
 from analytics.jobs.stats import DAY_PERIOD_SQL
 
@@ -91,7 +92,10 @@ SELECT *,
     {_SHARE_SQL.format(c="requests")} AS share_requests,
     {_SHARE_SQL.format(c="input_tokens")} AS share_input_tokens,
     {_SHARE_SQL.format(c="output_tokens")} AS share_output_tokens,
-    {_SHARE_SQL.format(c="spend_usd")} AS share_spend
+    CAST(spend_usd AS DOUBLE) / NULLIF(
+        CAST(sum(CAST(spend_usd AS DECIMAL(38, 12))) OVER (PARTITION BY period_start) AS DOUBLE),
+        0
+    ) AS share_spend
 FROM (
     SELECT period_start, coalesce(model_tiers.tier, '{UNCLASSIFIED}') AS tier,
         CAST(count(DISTINCT stats_daily.model) AS INTEGER) AS models,
@@ -103,8 +107,8 @@ FROM (
     GROUP BY ALL
 ) LEFT JOIN (
     SELECT period_start, coalesce(model_tiers.tier, '{UNCLASSIFIED}') AS tier,
-        sum(spend_usd) AS spend_usd,
-        sum(estimated_spend_usd) AS estimated_spend_usd
+        {exact_usd_sum_sql("spend_usd")} AS spend_usd,
+        {exact_usd_sum_sql("estimated_spend_usd")} AS estimated_spend_usd
     FROM spend_daily LEFT JOIN model_tiers USING (model)
     GROUP BY ALL
 ) USING (period_start, tier)
