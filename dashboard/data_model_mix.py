@@ -4,7 +4,8 @@ Tier shares are summed from `stats_daily_app` joined to `model_tiers` rather tha
 `model_mix_daily`: the same sums (both come from the same per-request counts), but with a
 provider and an app to filter on. `agent_roles_daily` has days and models only, so the
 provider and app filters do not apply to roles. Tokens are input + output tokens of ok
-requests; there is no share of cost (only some gateways report `requests.cost_usd`).
+requests. Spend comes from `spend_daily` (same keys, same filters): the reported
+`cost_usd` where a request has one, else its estimate, so it is shown as estimated.
 """
 
 from __future__ import annotations
@@ -64,6 +65,33 @@ GROUP BY model, tier, origin, pattern
 ORDER BY requests DESC, model
 """
 
+_SPEND_ROWS_SQL = f"""
+    SELECT spend_daily.*, coalesce(model_tiers.tier, '{UNCLASSIFIED}') AS tier
+    FROM spend_daily LEFT JOIN model_tiers USING (model)
+    WHERE {{where}}
+"""
+
+SPEND_TOTALS_SQL = f"""
+SELECT
+    coalesce(sum(spend_usd), 0) AS spend_usd,
+    coalesce(sum(spend_usd) FILTER (WHERE tier = $frontier), 0) AS frontier_spend_usd,
+    coalesce(sum(estimated_spend_usd), 0) AS estimated_spend_usd,
+    CAST(coalesce(sum(requests - reported_requests - estimated_requests), 0) AS BIGINT)
+        AS unpriced_requests
+FROM ({_SPEND_ROWS_SQL}) AS tiered
+"""
+
+TIER_SPEND_DAILY_SQL = f"""
+SELECT period_start, tier,
+    sum(spend_usd) AS spend_usd,
+    sum(estimated_spend_usd) AS estimated_spend_usd,
+    sum(spend_usd) / nullif(sum(sum(spend_usd)) OVER (PARTITION BY period_start), 0)
+        AS share_spend
+FROM ({_SPEND_ROWS_SQL}) AS tiered
+GROUP BY period_start, tier
+ORDER BY period_start, tier
+"""
+
 AGENT_ROLES_SQL = """
 SELECT model, role, CAST(sum(requests) AS BIGINT) AS requests
 FROM agent_roles_daily
@@ -98,6 +126,24 @@ def mix_totals(warehouse: Warehouse, filters: Filters) -> dict[str, Any]:
 def tier_mix_daily(warehouse: Warehouse, filters: Filters) -> pl.DataFrame:
     """Per day with traffic and tier: requests, tokens and the tier's share of the day."""
     return _tiered(TIER_MIX_DAILY_SQL, warehouse, filters)
+
+
+def spend_totals(warehouse: Warehouse, filters: Filters) -> dict[str, Any]:
+    """Spend of the selection (reported where known, else estimated), the frontier tier's
+    share of it, the share of it that is estimated, and the requests without any price."""
+    where, params = _where(filters)
+    row = warehouse.query_df(
+        SPEND_TOTALS_SQL.format(where=where), {**params, "frontier": FRONTIER_TIER}
+    ).row(0, named=True)
+    spend = row["spend_usd"]
+    row["frontier_share_spend"] = row["frontier_spend_usd"] / spend if spend else None
+    row["estimated_share"] = row["estimated_spend_usd"] / spend if spend else None
+    return row
+
+
+def tier_spend_daily(warehouse: Warehouse, filters: Filters) -> pl.DataFrame:
+    """Per day with traffic and tier: spend, its estimated part and the tier's share of it."""
+    return _tiered(TIER_SPEND_DAILY_SQL, warehouse, filters)
 
 
 def model_requests(warehouse: Warehouse, filters: Filters) -> pl.DataFrame:

@@ -34,6 +34,7 @@ SORT_COLUMNS = {
     "input_tokens": "input_tokens",
     "output_tokens": "output_tokens",
     "cost_usd": "cost_usd",
+    "estimated_cost_usd": "estimated_cost_usd",
 }
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error", "cancelled", "other")
@@ -57,6 +58,7 @@ COLUMNS = (
     "duration_ms",
     "ttft_ms",
     "cost_usd",
+    "estimated_cost_usd",  # from the price table, never reported (docs/cost.md)
     "request_id",
     "trace_id",
 )

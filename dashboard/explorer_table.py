@@ -16,6 +16,7 @@ SORT_LABELS = {
     "input_tokens": "input tokens",
     "output_tokens": "output tokens",
     "cost_usd": "cost",
+    "estimated_cost_usd": "estimated cost",
 }
 
 
@@ -27,8 +28,8 @@ def _text(key: str) -> Any:
     return lambda r: MISSING if r[key] is None else r[key]
 
 
-def _cost(row: Row) -> str:
-    return MISSING if row["cost_usd"] is None else f"${row['cost_usd']:.6f}"
+def _dollars(key: str) -> Any:
+    return lambda r: MISSING if r[key] is None else f"${r[key]:.6f}"
 
 
 def _time(row: Row) -> str:
@@ -51,7 +52,8 @@ COLUMNS = (
     Column("Tool calls", _count("tool_calls"), numeric=True),
     Column("Duration", lambda r: format_ms(r["duration_ms"]), numeric=True),
     Column("TTFT", lambda r: format_ms(r["ttft_ms"]), numeric=True),
-    Column("Cost", _cost, numeric=True),
+    Column("Cost", _dollars("cost_usd"), numeric=True),  # as the gateway reported it
+    Column("Est. cost", _dollars("estimated_cost_usd"), numeric=True),  # from the price table
     Column("Request id", _text("request_id")),
     Column("Trace id", _text("trace_id")),
 )

@@ -18,6 +18,12 @@ def count(value: float | None) -> str:
     return f"{value:,.0f}"
 
 
+def dollars(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
 def change(value: float | None, kind: str) -> str:
     """Rates change in percentage points, counts in percent; always signed."""
     if value is None:
@@ -47,6 +53,7 @@ def sla(attained: bool | None, target: float | None) -> str:
 FILTERS = {
     "percent": percent,
     "count": count,
+    "dollars": dollars,
     "change": change,
     "value": value,
     "day": day,

@@ -86,21 +86,29 @@ ORDER BY day, provider
 """
 
 
+# Spend is the reported cost where known, else the estimate (`model_mix_daily`), so it is
+# labelled estimated; `estimated_spend_share` is the part of the tier's spend that is.
+# Spend shares are NULL when nothing that week is priced. Sums are rounded to the
+# micro-dollar: a parallel sum of doubles may differ in its last bits from run to run.
 TIER_MIX_SQL = """
 WITH weeks AS (
     SELECT tier,
            CAST(date_trunc('week', period_start) AS DATE) AS week,
            CAST(sum(requests) AS BIGINT) AS requests,
-           CAST(sum(output_tokens) AS BIGINT) AS output_tokens
+           CAST(sum(output_tokens) AS BIGINT) AS output_tokens,
+           round(coalesce(sum(spend_usd), 0), 6) AS spend_usd,
+           round(coalesce(sum(estimated_spend_usd), 0), 6) AS estimated_spend_usd
     FROM model_mix_daily
     WHERE period_start >= $previous AND period_start < $week_end
     GROUP BY ALL
 ),
 shares AS (
-    SELECT tier, week, requests,
+    SELECT tier, week, requests, spend_usd,
            requests / nullif(sum(requests) OVER (PARTITION BY week), 0) AS share,
            output_tokens / nullif(sum(output_tokens) OVER (PARTITION BY week), 0)
-               AS output_token_share
+               AS output_token_share,
+           spend_usd / nullif(sum(spend_usd) OVER (PARTITION BY week), 0) AS spend_share,
+           estimated_spend_usd / nullif(spend_usd, 0) AS estimated_spend_share
     FROM weeks
 )
 SELECT tier,
@@ -109,7 +117,11 @@ SELECT tier,
        coalesce(max(share) FILTER (WHERE week = $previous), 0) AS last_share,
        coalesce(max(output_token_share) FILTER (WHERE week = $week), 0) AS output_token_share,
        coalesce(max(output_token_share) FILTER (WHERE week = $previous), 0)
-           AS last_output_token_share
+           AS last_output_token_share,
+       coalesce(max(spend_usd) FILTER (WHERE week = $week), 0) AS spend_usd,
+       max(spend_share) FILTER (WHERE week = $week) AS spend_share,
+       max(spend_share) FILTER (WHERE week = $previous) AS last_spend_share,
+       max(estimated_spend_share) FILTER (WHERE week = $week) AS estimated_spend_share
 FROM shares
 GROUP BY tier
 ORDER BY requests DESC, tier
@@ -191,7 +203,7 @@ class WeeklyReport:
     providers: pl.DataFrame  # provider, requests, provider_errors, uptime, last_uptime, SLA
     daily: pl.DataFrame  # day, requests, tool_call_rate, reasoning_share
     provider_daily: pl.DataFrame  # day, provider, uptime
-    tier_mix: pl.DataFrame  # tier, requests, share, last_share, output token shares
+    tier_mix: pl.DataFrame  # tier, requests, share, last_share, output token and spend shares
     incidents: pl.DataFrame  # provider-wide incidents overlapping the week
     divergences: pl.DataFrame  # model, provider, reason
     routing: pl.DataFrame  # model, route_to, leave_out, window_start, window_end, degraded

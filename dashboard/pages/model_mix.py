@@ -28,7 +28,9 @@ from dashboard.data_model_mix import (
     mix_totals,
     model_requests,
     previous_period,
+    spend_totals,
     tier_mix_daily,
+    tier_spend_daily,
 )
 from dashboard.drilldown import Point, explorer_href, link_chart, on_day, only
 from warehouse.db import Warehouse
@@ -39,8 +41,20 @@ dash.register_page(
 
 CONTENT_ID = "mix-content"
 NO_DATA_ID = "mix-no-data"
-KPI_IDS = ("kpi-frontier-requests", "kpi-frontier-tokens", "kpi-mix-requests", "kpi-agent-calls")
-GRAPH_IDS = ("chart-tier-requests", "chart-tier-tokens", "chart-model-requests", "chart-roles")
+KPI_IDS = (
+    "kpi-frontier-requests",
+    "kpi-frontier-tokens",
+    "kpi-mix-requests",
+    "kpi-agent-calls",
+    "kpi-frontier-spend",
+)
+GRAPH_IDS = (
+    "chart-tier-requests",
+    "chart-tier-tokens",
+    "chart-model-requests",
+    "chart-roles",
+    "chart-tier-spend",
+)
 ROLES_CHART_BOX_ID = "mix-roles-chart"
 ROLES_NOTE_ID = "mix-roles-note"
 MODELS_TABLE_ID = "mix-models-table"
@@ -54,10 +68,11 @@ def layout(**_query: str) -> html.Div:
             html.Div(html.H1("Model mix"), className="page-header"),
             html.P(
                 "Tiers come from the config file's [tiers] patterns, then the built-in rules. "
-                "Tokens are input plus output tokens of ok requests; there is no share of cost, "
-                "as only some gateways report a cost (requests.cost_usd). Every filter applies "
-                "to tiers and models; agent roles follow the date and model filters only (they "
-                "have no provider or app).",
+                "Tokens are input plus output tokens of ok requests. Spend is the cost the "
+                "gateway reported where it did, else an estimate from the price table "
+                "([[prices]] in the config, then built-in list prices), hence (est.). Every "
+                "filter applies to tiers and models; agent roles follow the date and model "
+                "filters only (they have no provider or app).",
                 className="page-note",
             ),
             no_data_message(NO_DATA_ID),
@@ -69,6 +84,7 @@ def layout(**_query: str) -> html.Div:
                             kpi_card(KPI_IDS[1], "Frontier share of tokens"),
                             kpi_card(KPI_IDS[2], "Requests"),
                             kpi_card(KPI_IDS[3], "Agent calls (planner or executor)"),
+                            kpi_card(KPI_IDS[4], "Frontier share of spend (est.)"),
                         ],
                         className="kpi-row",
                     ),
@@ -76,6 +92,7 @@ def layout(**_query: str) -> html.Div:
                         [
                             chart(GRAPH_IDS[0]),
                             chart(GRAPH_IDS[1]),
+                            chart(GRAPH_IDS[4]),
                             chart(GRAPH_IDS[2]),
                             html.Div(chart(GRAPH_IDS[3]), id=ROLES_CHART_BOX_ID),
                             html.Div(id=ROLES_NOTE_ID, className="chart-card chart-message"),
@@ -120,16 +137,34 @@ def _agent_kpi(roles: pl.DataFrame) -> tuple[str, str]:
     )
 
 
+def _spend_kpi(spend: dict[str, Any]) -> tuple[str, str]:
+    """The frontier tier's share of spend, and how much of the spend is estimated."""
+    unpriced = spend["unpriced_requests"]
+    unpriced_note = f"; {format_count(unpriced)} requests without a price" if unpriced else ""
+    if not spend["spend_usd"]:
+        return format_percent(None), "no priced requests: add [[prices]] to the config"
+    return format_percent(spend["frontier_share_spend"]), (
+        f"${spend['spend_usd']:,.2f} spend, {format_percent(spend['estimated_share'])} "
+        f"of it estimated{unpriced_note}"
+    )
+
+
 def _kpis(
-    totals: dict[str, Any], previous: dict[str, Any], days: int, roles: pl.DataFrame
+    totals: dict[str, Any],
+    previous: dict[str, Any],
+    days: int,
+    roles: pl.DataFrame,
+    spend: dict[str, Any],
 ) -> list[str]:
-    """Values then details of the four KPI cards, in `KPI_IDS` order."""
+    """Values then details of the KPI cards, in `KPI_IDS` order."""
     agent_value, agent_detail = _agent_kpi(roles)
+    spend_value, spend_detail = _spend_kpi(spend)
     values = [
         format_percent(totals["frontier_share_requests"]),
         format_percent(totals["frontier_share_tokens"]),
         format_count(totals["requests"]),
         agent_value,
+        spend_value,
     ]
     details = [
         _share_change(totals["frontier_share_requests"], previous["frontier_share_requests"], days),
@@ -137,6 +172,7 @@ def _kpis(
         f"{format_count(totals['models'])} models in {format_count(totals['tiers'])} tiers, "
         f"{format_compact(totals['tokens'])} tokens",
         agent_detail,
+        spend_detail,
     ]
     return values + details
 
@@ -174,7 +210,9 @@ def _models_table(models: pl.DataFrame) -> html.Table:
     )
 
 
-def _figures(mix: pl.DataFrame, models: pl.DataFrame, roles: pl.DataFrame) -> list[go.Figure]:
+def _figures(
+    mix: pl.DataFrame, models: pl.DataFrame, roles: pl.DataFrame, spend: pl.DataFrame
+) -> list[go.Figure]:
     return [
         tier_share_over_time(
             mix, x="period_start", y="share_requests", title="Share of requests by tier"
@@ -184,6 +222,9 @@ def _figures(mix: pl.DataFrame, models: pl.DataFrame, roles: pl.DataFrame) -> li
         ),
         requests_by_model(models, title="Requests by model, within each tier"),
         roles_by_model(roles, title="LLM calls by agent role and model"),
+        tier_share_over_time(
+            spend, x="period_start", y="share_spend", title="Share of spend by tier (est.)"
+        ),
     ]
 
 
@@ -202,6 +243,7 @@ def register_callbacks(app: dash.Dash, warehouse: Warehouse) -> None:
     link_chart(app, GRAPH_IDS[0], tier_requests_behind)
     link_chart(app, GRAPH_IDS[1], tier_requests_behind)
     link_chart(app, GRAPH_IDS[2], _model_requests_behind)
+    link_chart(app, GRAPH_IDS[4], tier_requests_behind)
 
     @app.callback(
         [Output(f"{kpi_id}-value", "children") for kpi_id in KPI_IDS],
@@ -227,8 +269,13 @@ def register_callbacks(app: dash.Dash, warehouse: Warehouse) -> None:
         roles = agent_roles(warehouse, filters)
         note = _roles_note(roles)
         return [
-            *_kpis(totals, previous, days, roles),
-            *_figures(tier_mix_daily(warehouse, filters), models, roles),
+            *_kpis(totals, previous, days, roles, spend_totals(warehouse, filters)),
+            *_figures(
+                tier_mix_daily(warehouse, filters),
+                models,
+                roles,
+                tier_spend_daily(warehouse, filters),
+            ),
             note is not None,
             note or "",
             note is None,
