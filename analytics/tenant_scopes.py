@@ -148,7 +148,8 @@ class TenantScopes:
         source = f"{_ident(main)}.main"
         cursor.execute(
             f"CREATE VIEW {SCOPES_DB}.{scope}.requests AS "
-            f"SELECT * FROM {source}.requests WHERE tenant IN ({allowed})"
+            # rowid as a column: the request explorer pages by it, and a view has none.
+            f"SELECT *, rowid AS rowid FROM {source}.requests WHERE tenant IN ({allowed})"
         )
         present = {name for kind, name, _ in derived if kind == "shared"}
         for table in SHARED_TABLES:

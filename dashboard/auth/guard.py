@@ -127,7 +127,7 @@ class Guard:
         )
         session.clear()
         if user is None:
-            return _page(target, "Wrong name or password.", 401)
+            return _page(target, "Wrong name or password.", 200)  # a page, not an API error
         session.permanent = True
         session.update(user=user.name, v=password_fingerprint(user), issued=time.time())
         return redirect(target)

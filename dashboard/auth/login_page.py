@@ -11,6 +11,7 @@ _PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in · gatewatch</title>
+<link rel="icon" href="data:,">
 <style>
 body {{ margin: 0; font-family: system-ui, sans-serif; background: #f3f4f6; color: #111827; }}
 header {{ background: #111827; color: white; padding: 14px 24px; font-weight: 600; }}

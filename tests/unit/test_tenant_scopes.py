@@ -17,7 +17,6 @@ from ingest.record import records_to_table
 from tests.planted_tenants import build, tenant_records
 from warehouse.db import Warehouse
 
-
 # Tables the planted rows fill (the others may rightly be empty on them).
 NONEMPTY = ("stats_daily_app", "stats_weekly", "uptime_buckets", "latency_daily", "traffic_hourly")
 
