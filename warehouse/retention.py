@@ -90,8 +90,19 @@ def _first_timestamp_column(con: duckdb.DuckDBPyConnection, table: str) -> str |
 
 
 def retained_before(con: duckdb.DuckDBPyConnection, table: str = "requests") -> datetime | None:
-    """The recorded cutoff of `table`: every row older than it has been deleted."""
-    if not _table_exists(con, RETENTION_TABLE):
+    """The recorded cutoff of `table`: every row older than it has been deleted.
+
+    Read by name, so a tenant scope's view of the warehouse's table answers too; a database
+    without one (never migrated, a bare test connection) has no cutoff."""
+    found = con.execute(
+        """
+        SELECT count(*) FROM information_schema.tables
+        WHERE table_name = $name AND table_catalog = current_database()
+          AND table_schema = current_schema()
+        """,
+        {"name": RETENTION_TABLE},
+    ).fetchone()
+    if not (found and found[0]):
         return None
     row = con.execute(
         f"SELECT retained_before FROM {RETENTION_TABLE} WHERE table_name = $t", {"t": table}
