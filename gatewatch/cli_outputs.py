@@ -159,11 +159,13 @@ def config_group() -> None:
 )
 @click.pass_context
 def config_show(ctx: click.Context, builtin: bool, output_format: str) -> None:
-    """Show what is in effect: aliases, app mappings and tiers from the file, and every batch-job
-    setting (`origin` says whether the file or the default set it)."""
+    """Show what is in effect: aliases, app mappings, tiers and prices from the file, and every
+    batch-job setting (`origin` says whether the file or the default set it)."""
     import pyarrow as pa
 
+    from analytics.default_prices import DEFAULT_PRICES
     from gatewatch.output import write_table
+    from gatewatch.price_config import describe_price
     from gatewatch.user_config import analytics_values, builtin_mappings
 
     user = use_user_config(ctx)
@@ -182,8 +184,15 @@ def config_show(ctx: click.Context, builtin: bool, output_format: str) -> None:
         ("analytics", name, value, str(user.path) if from_file else "default")
         for name, value, from_file in analytics_values(user.analytics)
     ]
+    rows += [("prices", *describe_price(price), str(user.path)) for price in user.prices]
     if builtin:
         rows += [(section, key, value, "built-in") for section, key, value in builtin_mappings()]
+        priced = {price.model for price in user.prices}  # such models ignore the built-in rows
+        rows += [
+            ("prices", *describe_price(price), "built-in")
+            for price in DEFAULT_PRICES
+            if price.model not in priced
+        ]
     names = ("section", "key", "value", "origin")
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True)})

@@ -133,3 +133,14 @@ def _instant(value: object, name: str, where: str) -> datetime | None:
 
 def _moment(moment: datetime | None) -> str:
     return "always" if moment is None else moment.isoformat()
+
+
+def describe_price(price: Price) -> tuple[str, str]:
+    """(key, value) of a price as `gatewatch config show` lists it."""
+    key = f"{price.model} on {price.provider or 'any provider'}"
+    if price.valid_from or price.valid_until:
+        key += f" [{_moment(price.valid_from)} .. {_moment(price.valid_until)})"
+    parts = [("input", price.input), ("cached", price.cached), ("cache_write", price.cache_write)]
+    parts += [("output", price.output), ("reasoning", price.reasoning)]
+    value = ", ".join(f"{name} {amount:g}" for name, amount in parts if amount is not None)
+    return key, f"{value} USD per million tokens"

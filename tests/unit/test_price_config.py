@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from analytics.prices import Price
+from gatewatch.cli import cli
 from gatewatch.errors import GatewatchError
 from gatewatch.user_config import analytics_values, load_user_config
 
@@ -123,3 +125,24 @@ def test_adjacent_periods_and_other_providers_do_not_overlap(tmp_path: Path) -> 
         + 'provider = "x"\n'
     )
     assert len(load(tmp_path, text)) == 3
+
+
+def test_config_show_lists_the_prices_and_the_built_in_ones_still_in_effect(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "gatewatch.toml"
+    path.write_text(PRICES)
+    args = ["--config", str(path), "--db", str(tmp_path / "g.duckdb"), "config", "show"]
+    shown = CliRunner().invoke(cli, [*args, "--builtin", "--format", "csv"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert (
+        "prices,openai/gpt-4o on azure [2025-03-01T12:00:00+02:00 .. 2025-09-01T00:00:00+00:00),"
+        f'"input 3, cache_write 3.75, output 11 USD per million tokens",{path}'
+    ) in lines
+    assert (
+        'prices,openai/gpt-4o-mini on any provider,"input 0.15, cached 0.075, output 0.6 USD '
+        'per million tokens",built-in'
+    ) in lines
+    # the file prices gpt-4o, so none of its built-in rows is in effect
+    assert not [line for line in lines if "gpt-4o on any provider" in line and "built-in" in line]
