@@ -16,6 +16,7 @@ import click
 
 from gatewatch import config
 from gatewatch.cli_alerts import alerts
+from gatewatch.cli_lake import lake, lake_option, query_lake, serve_lake
 from gatewatch.cli_outputs import config_group, report, routing
 from gatewatch.cli_retention import retention
 from gatewatch.cli_support import (
@@ -96,6 +97,8 @@ def listen_options(func):  # type: ignore[no-untyped-def]
     show_default=f"{config.DEFAULT_JOBS_EVERY} or env {config.GATEWATCH_JOBS_EVERY}",
     help="How often to run the batch jobs (e.g. 30s, 5m, 1h).",
 )
+@lake_option
+@click.option("--node", default=None, help="With --lake: a name for this node's files.")
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -105,9 +108,17 @@ def serve(
     grpc_port: int,
     dashboard_port: int,
     jobs_every: str,
+    lake: str | None,
+    node: str | None,
 ) -> None:
-    """Run ingest API, batch jobs and dashboard; own the database."""
+    """Run ingest API, batch jobs and dashboard; own the database.
+
+    With --lake, run a stateless ingest node instead: rows go to the lake's Parquet
+    segments, and `gatewatch lake jobs` computes the metrics."""
     user = use_user_config(ctx)
+    if lake:
+        serve_lake(lake, host, ingest_port, grpc_port, node)
+        return
     db = resolve_db(ctx, db)
     _serve(
         db,
@@ -275,12 +286,19 @@ def run_jobs_locally(db: str, *, full: bool, settings: AnalyticsSettings) -> Non
     default="table",
     show_default=True,
 )
+@lake_option
 @click.pass_context
-def sql(ctx: click.Context, db: str | None, query: str, output_format: str) -> None:
-    """Run one read-only SQL query on the warehouse."""
+def sql(
+    ctx: click.Context, db: str | None, query: str, output_format: str, lake: str | None
+) -> None:
+    """Run one read-only SQL query on the warehouse.
+
+    With --lake, on the lake's Parquet instead: `requests` (deduplicated, as of the last
+    `gatewatch lake jobs`), `requests_raw` (every stored row) and `tool_spans`."""
     from gatewatch.output import write_table
 
-    write_table(read_query(resolve_db(ctx, db), query), output_format, sys.stdout)
+    table = query_lake(lake, query) if lake else read_query(resolve_db(ctx, db), query)
+    write_table(table, output_format, sys.stdout)
 
 
 @cli.command()
@@ -369,7 +387,7 @@ def demo(
         )
 
 
-for group in (report, routing, config_group):
+for group in (report, routing, config_group, lake):
     cli.add_command(group)
 cli.add_command(users)
 cli.add_command(alerts)
