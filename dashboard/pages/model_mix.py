@@ -144,9 +144,13 @@ def _spend_kpi(spend: dict[str, Any]) -> tuple[str, str]:
     if not spend["spend_usd"]:
         return format_percent(None), "no priced requests: add [[prices]] to the config"
     return format_percent(spend["frontier_share_spend"]), (
-        f"${spend['spend_usd']:,.2f} spend, {format_percent(spend['estimated_share'])} "
+        f"{_dollars(spend['spend_usd'])} spend, {format_percent(spend['estimated_share'])} "
         f"of it estimated{unpriced_note}"
     )
+
+
+def _dollars(value: float) -> str:
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
 
 
 def _kpis(

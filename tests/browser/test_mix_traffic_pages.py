@@ -65,6 +65,12 @@ def test_model_mix_shows_frontier_shares_models_and_single_roles(
         "2 models in 2 tiers, 13.0k tokens",
         "all calls are single: no agent traces",
     ]
+    # No request reports a cost: all spend is estimated from the built-in prices, Sonnet 4.5
+    # $0.0930 and gpt-5-mini $0.0025 over the 5 days; Bedrock's errors have no output count.
+    expect(page.locator("#kpi-frontier-spend-value")).to_have_text("97.4%")
+    expect(page.locator("#kpi-frontier-spend-detail")).to_have_text(
+        "$0.0955 spend, 100.0% of it estimated; 10 requests without a price"
+    )
     assert _table_rows(page, "mix-models-table") == [
         [CLAUDE, "frontier", "anthropic/claude-*sonnet* (default)", "70", "100.0%", "10.0k"],
         [GPT, "small", "openai/gpt-*-mini* (default)", "20", "100.0%", "3.0k"],
