@@ -59,6 +59,7 @@ def rule_conditions(
     previous: Mapping[str, Told],
 ) -> list[Condition]:
     """The rule's conditions at `now`; `previous` is the last told message per key."""
+    # Imported here: each kind's module imports `Condition` from this one.
     from gatewatch.alerts import burn_rate, incidents, routing_changes, shift
 
     if rule.kind == "incident":

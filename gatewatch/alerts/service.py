@@ -48,7 +48,7 @@ def evaluate(
             told = told_states(con, rule.name)
             found = rule_conditions(con, rule, settings, now, latest_by_key(told))
             alerts += plan(rule, found, told, now)
-        except duckdb.Error:
+        except Exception:  # one broken rule must not silence the others
             log.exception("alert rule %s could not be evaluated", rule.name)
     return alerts
 

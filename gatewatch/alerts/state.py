@@ -8,14 +8,14 @@ broken does not collect a failure row every few minutes for ever.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
 import duckdb
+import orjson
 
 from gatewatch.alerts.conditions import Told
-from gatewatch.alerts.deliver import Outcome
+from gatewatch.alerts.deliver import Outcome, json_bytes
 from gatewatch.alerts.messages import Alert
 
 MAX_FAILED_ROUNDS = 3
@@ -34,7 +34,7 @@ def told_states(con: duckdb.DuckDBPyConnection, rule: str) -> dict[tuple[str, st
     failing: dict[tuple[str, str], tuple[str, int]] = {}  # → (state, failed rounds in a row)
     for key, target, state, status, payload in con.execute(EVENTS_SQL, [rule]).fetchall():
         at = (key, target)
-        details = json.loads(payload).get("details", {})
+        details = orjson.loads(payload).get("details", {})
         if status != "failed":
             told[at] = Told(state, details)
             failing.pop(at, None)
@@ -48,8 +48,8 @@ def told_states(con: duckdb.DuckDBPyConnection, rule: str) -> dict[tuple[str, st
 
 
 def latest_by_key(told: Mapping[tuple[str, str], Told]) -> dict[str, Told]:
-    """Per key, what some target was told last (the targets of a rule move together unless
-    one of them fails)."""
+    """Per key, what its targets were told, preferring `fired`: the targets of a rule move
+    together unless one of them fails, and a key open for any target is still open."""
     latest: dict[str, Told] = {}
     for (key, _target), state in told.items():
         if key not in latest or state.state == "fired":
@@ -59,7 +59,8 @@ def latest_by_key(told: Mapping[tuple[str, str], Told]) -> dict[str, Told]:
 
 def record(con: duckdb.DuckDBPyConnection, alert: Alert, outcome: Outcome, at: datetime) -> None:
     con.execute(
-        "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO alert_events (sent_at, rule, kind, key, state, target, status, attempts, "
+        "http_status, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             at,
             alert.rule,
@@ -71,6 +72,6 @@ def record(con: duckdb.DuckDBPyConnection, alert: Alert, outcome: Outcome, at: d
             outcome.attempts,
             outcome.http_status,
             outcome.error,
-            json.dumps(alert.payload()),
+            json_bytes(alert.payload()).decode(),
         ],
     )
