@@ -30,14 +30,16 @@ from ingest.record import REQUEST_SCHEMA, TOOL_SPAN_SCHEMA
 from ingest.writer_sql import (
     DELETE_SUPERSEDED_SQL,
     EVENT_ROWS_EXIST_SQL,
-    INSERT_MERGED_SQL,
-    INSERT_REQUESTS_SQL,
     INSERT_TOOL_SPANS_SQL,
-    INSERT_UNMERGED_REQUESTS_SQL,
+    LAST_CLAIM_SQL,
     MERGE_EVENTS_SQL,
     MERGE_KEYS_SQL,
+    MERGED,
     RECOUNT_TOOL_CALLS_SQL,
+    STAGED_REQUESTS,
+    UNMERGED_REQUESTS,
     UPDATE_MERGED_SQL,
+    insert_new_requests,
 )
 from warehouse.db import Warehouse
 from warehouse.transactions import transaction
@@ -94,6 +96,7 @@ class BatchWriter:
         self._tool_spans_seen = False
         # None until first needed; then kept current (this writer is the only one)
         self._event_rows_seen: bool | None = None
+        self._last_claim: int | None = None
 
     # --- producer side ------------------------------------------------------------------
 
@@ -229,6 +232,7 @@ class BatchWriter:
         """Open the invalidated database anew; while that fails, batches fail (503) and the
         next one tries again, so ingest resumes by itself once the disk has room."""
         self._warehouse.reopen()
+        self._last_claim = None  # claims of the lost transaction may not have been kept
         self.stats.reopens += 1
         log.warning("the database was reopened after a fatal error; ingest resumes")
         return self._warehouse.connection.cursor()
@@ -250,7 +254,7 @@ class BatchWriter:
                 if may_merge:
                     inserted, merged = self._merge_and_insert(cursor, requests, since)
                 else:
-                    inserted = int(cursor.execute(INSERT_REQUESTS_SQL).fetchone()[0])
+                    inserted = insert_new_requests(cursor, STAGED_REQUESTS, self._claim(cursor))
                 if since is not None and (tool_spans.num_rows or self._has_tool_spans(cursor)):
                     if tool_spans.num_rows:
                         cursor.execute(INSERT_TOOL_SPANS_SQL)
@@ -277,17 +281,24 @@ class BatchWriter:
         params = {"event": EVENT_SOURCE, "since": since if since is not None else _EPOCH}
         merged = _fold_events(cursor, requests, params)
         if merged is None:
-            return _row_count(cursor, INSERT_REQUESTS_SQL), 0
+            return insert_new_requests(cursor, STAGED_REQUESTS, self._claim(cursor)), 0
         cursor.register("merged", merged)
         try:
             deleted = _row_count(cursor, DELETE_SUPERSEDED_SQL, params)
             _row_count(cursor, UPDATE_MERGED_SQL, {"since": params["since"]})
-            added = _row_count(cursor, INSERT_MERGED_SQL) - deleted
-            inserted = _row_count(cursor, INSERT_UNMERGED_REQUESTS_SQL)
+            added = insert_new_requests(cursor, MERGED, self._claim(cursor)) - deleted
+            inserted = insert_new_requests(cursor, UNMERGED_REQUESTS, self._claim(cursor))
         finally:
             cursor.unregister("merged")
         staged_in_groups = pc.sum(merged.column("_staged")).as_py() or 0
         return inserted + added, staged_in_groups - added
+
+    def _claim(self, cursor: duckdb.DuckDBPyConnection) -> int:
+        """The next claim number of the key table (see `ingest.writer_sql`)."""
+        if self._last_claim is None:
+            self._last_claim = int(cursor.execute(LAST_CLAIM_SQL).fetchall()[0][0])
+        self._last_claim += 1
+        return self._last_claim
 
     def _has_event_rows(self, cursor: duckdb.DuckDBPyConnection) -> bool:
         """Whether any event-made row was ever stored (else spans have nothing to merge)."""

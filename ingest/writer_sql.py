@@ -4,14 +4,43 @@ drives them; `staged_*`, `merge_keys` and `merged` are the tables it registers).
 
 from __future__ import annotations
 
-from ingest.tool_quality import QUALITY_COLUMNS
-from warehouse.schema import REQUESTS_COLUMN_NAMES
+import duckdb
 
-INSERT_REQUESTS_SQL = """
-INSERT INTO requests BY NAME
-SELECT * FROM staged_requests
-ON CONFLICT (request_id) DO NOTHING
+from ingest.tool_quality import QUALITY_COLUMNS
+from warehouse.schema import REQUEST_KEY_SQL, REQUEST_KEYS_TABLE, REQUESTS_COLUMN_NAMES
+
+# --- inserting new rows: `request_id` is unique through the key table ----------------------
+# A statement first claims the keys of its rows that were never stored (the key table's
+# primary key refuses the rest), numbered `$claim`; then it inserts the rows whose keys it
+# claimed. Claims grow with each statement, so that lookup reads only the newest row group.
+_KEY = REQUEST_KEY_SQL.format(column="request_id")
+
+_CLAIM_KEYS_SQL = f"""
+INSERT INTO {REQUEST_KEYS_TABLE}
+SELECT DISTINCT {_KEY}, $claim FROM ({{rows}})
+ON CONFLICT DO NOTHING
 """
+
+_INSERT_CLAIMED_SQL = f"""
+INSERT INTO requests BY NAME
+SELECT r.* FROM ({{rows}}) r
+SEMI JOIN (SELECT key FROM {REQUEST_KEYS_TABLE} WHERE claim = $claim) claimed
+    ON {REQUEST_KEY_SQL.format(column="r.request_id")} = claimed.key
+"""
+
+LAST_CLAIM_SQL = f"SELECT coalesce(max(claim), 0) FROM {REQUEST_KEYS_TABLE}"
+
+STAGED_REQUESTS = "SELECT * FROM staged_requests"
+
+
+def insert_new_requests(cursor: duckdb.DuckDBPyConnection, rows: str, claim: int) -> int:
+    """Insert the rows of the query `rows` whose `request_id` was never stored, as claim
+    number `claim` (larger than any before); returns how many. `rows` must hold each
+    `request_id` once (the writer's staging keeps the first)."""
+    cursor.execute(_CLAIM_KEYS_SQL.format(rows=rows), {"claim": claim})
+    inserted = cursor.execute(_INSERT_CLAIMED_SQL.format(rows=rows), {"claim": claim})
+    return int(inserted.fetchall()[0][0])
+
 
 INSERT_TOOL_SPANS_SQL = """
 INSERT INTO tool_spans BY NAME
@@ -117,7 +146,9 @@ FROM candidates
 GROUP BY trace_id, span_id
 """
 
-# A stored event row whose span row now exists under another request_id is superseded.
+# A stored event row whose span row now exists under another request_id is superseded. Its
+# key stays claimed: that request_id is only ever sent again as the same event record, which
+# folds into the span's row again.
 DELETE_SUPERSEDED_SQL = """
 DELETE FROM requests USING merged m
 WHERE requests.trace_id = m.trace_id AND requests.span_id = m.span_id
@@ -139,16 +170,12 @@ WHERE requests.request_id = m.request_id
   AND requests.started_at >= $since - INTERVAL 1 DAY
 """
 
-INSERT_MERGED_SQL = """
-INSERT INTO requests BY NAME
+# The rows `insert_new_requests` inserts after a fold: the folded rows not stored yet, and
+# the staged rows that took no part in a fold.
+MERGED = """
 SELECT * EXCLUDE (_staged) FROM merged
-ON CONFLICT (request_id) DO NOTHING
+QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY trace_id, span_id) = 1
 """
-
-INSERT_UNMERGED_REQUESTS_SQL = """
-INSERT INTO requests BY NAME
-SELECT s.* FROM staged_requests s ANTI JOIN merged USING (trace_id, span_id)
-ON CONFLICT (request_id) DO NOTHING
-"""
+UNMERGED_REQUESTS = "SELECT s.* FROM staged_requests s ANTI JOIN merged USING (trace_id, span_id)"
 
 EVENT_ROWS_EXIST_SQL = "SELECT EXISTS (FROM requests WHERE source = $event)"

@@ -5,7 +5,7 @@ Segments hold every row as it arrived, on any node, retries and all. Ordered by 
 first row of each `request_id` kept, GenAI event records with span ids set apart to merge —
 and then run through the writer's own statements (`ingest.writer_sql`) against an empty,
 migrated `requests` table: event records fold into their span's row, the rest is inserted
-with `ON CONFLICT DO NOTHING`, and tool-execution spans recount their parents. The same
+once per `request_id`, and tool-execution spans recount their parents. The same
 statements mean the same answers; arrival order makes the winner of every duplicate
 deterministic, whatever node or compaction holds the rows.
 """
@@ -21,13 +21,14 @@ import pyarrow as pa
 from ingest.logs import SOURCE as EVENT_SOURCE
 from ingest.record import REQUEST_SCHEMA, TOOL_SPAN_SCHEMA
 from ingest.writer_sql import (
-    INSERT_MERGED_SQL,
-    INSERT_REQUESTS_SQL,
     INSERT_TOOL_SPANS_SQL,
-    INSERT_UNMERGED_REQUESTS_SQL,
     MERGE_EVENTS_SQL,
     MERGE_KEYS_SQL,
+    MERGED,
     RECOUNT_TOOL_CALLS_SQL,
+    STAGED_REQUESTS,
+    UNMERGED_REQUESTS,
+    insert_new_requests,
 )
 from lake.layout import ARRIVAL_ORDER_SQL
 from lake.store import LakeStore, StoredFile
@@ -117,10 +118,10 @@ def fold(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE merge_keys AS {MERGE_KEYS_SQL}", params)
     if con.execute("SELECT count(*) FROM merge_keys").fetchone()[0]:  # type: ignore[index]
         con.execute(f"CREATE OR REPLACE TEMP TABLE merged AS {MERGE_EVENTS_SQL}", params)
-        con.execute(INSERT_MERGED_SQL)
-        con.execute(INSERT_UNMERGED_REQUESTS_SQL)
+        insert_new_requests(con, MERGED, claim=1)
+        insert_new_requests(con, UNMERGED_REQUESTS, claim=2)
     else:
-        con.execute(INSERT_REQUESTS_SQL)
+        insert_new_requests(con, STAGED_REQUESTS, claim=1)
     span_columns = _select_list(con, "lake_tool_spans", TOOL_SPAN_SCHEMA)
     con.execute(_STAGE_TOOL_SPANS_SQL.format(columns=span_columns))
     if con.execute("SELECT count(*) FROM staged_tool_spans").fetchone()[0]:  # type: ignore[index]

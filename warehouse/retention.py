@@ -21,9 +21,15 @@ import duckdb
 
 from warehouse.retention_schema import RETENTION_TABLE
 from warehouse.retention_settings import RetentionSettings
+from warehouse.schema import REQUEST_KEY_SQL, REQUEST_KEYS_TABLE
 from warehouse.transactions import transaction
 
 Progress = Callable[[str], None]
+
+_KEY_OF_REQUEST = f", {REQUEST_KEY_SQL.format(column='request_id')} AS key"
+_DELETE_KEYS_SQL = f"""
+DELETE FROM {REQUEST_KEYS_TABLE} USING _retention_batch b WHERE {REQUEST_KEYS_TABLE}.key = b.key
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,16 +180,22 @@ def delete_old_rows(
     params = {"table": plan.table, "cutoff": plan.cutoff}
     with transaction(con):
         con.execute(_RECORD_CUTOFF_SQL, params)
-    delete_sql = f"""
-        DELETE FROM {plan.table} WHERE rowid IN (
-            SELECT rowid FROM {plan.table} WHERE {plan.time_column} < $cutoff LIMIT $n
-        )
+    # The batch's rows are picked once (a LIMIT without ORDER BY may pick other rows on a
+    # second look); a request row's key goes with it, so the key table stays as large as
+    # the table it keeps unique.
+    pick_sql = f"""
+        CREATE OR REPLACE TEMP TABLE _retention_batch AS
+        SELECT rowid AS row{_KEY_OF_REQUEST if plan.table == "requests" else ""}
+        FROM {plan.table} WHERE {plan.time_column} < $cutoff LIMIT $n
     """
+    delete_sql = f"DELETE FROM {plan.table} WHERE rowid IN (SELECT row FROM _retention_batch)"
     deleted = batches = 0
     while True:
         with transaction(con):
-            answer = con.execute(delete_sql, {"cutoff": plan.cutoff, "n": batch_rows})
-            n = int(answer.fetchall()[0][0])
+            con.execute(pick_sql, {"cutoff": plan.cutoff, "n": batch_rows})
+            if plan.table == "requests":
+                con.execute(_DELETE_KEYS_SQL)
+            n = int(con.execute(delete_sql).fetchall()[0][0])
             con.execute(_COUNT_DELETED_SQL, {"table": plan.table, "rows": n})
         deleted += n
         batches += 1
@@ -191,4 +203,5 @@ def delete_old_rows(
             progress(f"{plan.table}: deleted {deleted:,} row(s)")
         if n < batch_rows:
             break
+    con.execute("DROP TABLE IF EXISTS _retention_batch")
     return TableResult(plan.table, deleted, batches, time.perf_counter() - started)

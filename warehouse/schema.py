@@ -140,6 +140,21 @@ CREATE TABLE tool_spans (
 """
 
 
+# The request ids the writer has stored, as 128-bit MD5 digests: `request_id` stays unique
+# through this table's primary key, which costs a fraction of a key on `requests` itself
+# (a 16-byte integer in the index instead of a string). `claim` numbers the writer statement
+# that stored each key, so the rows a statement claimed are found by a scan of the newest
+# row group (see `ingest.writer_sql`). Internal: not part of the documented schema.
+REQUEST_KEYS_TABLE = "_gatewatch_request_keys"
+REQUEST_KEY_SQL = "md5_number({column})"
+REQUEST_KEYS_TABLE_SQL = f"""
+CREATE TABLE {REQUEST_KEYS_TABLE} (
+    key UHUGEINT PRIMARY KEY,
+    claim BIGINT NOT NULL
+)
+"""
+
+
 def requests_ddl(table: str = "requests") -> str:
     """The table as `m001_requests` created it; later columns come from their migrations."""
     first = (c for c in REQUESTS_COLUMNS if c.added_by is None)

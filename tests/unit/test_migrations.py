@@ -75,3 +75,28 @@ def test_legacy_warehouse_gains_the_request_details_columns(tmp_path: Path) -> N
     assert stored == [("high", True, "api.anthropic.com")]
 
     assert migrate(con) == []  # applied once only
+
+
+def test_rows_stored_before_the_key_table_still_refuse_their_resends(tmp_path: Path) -> None:
+    """`m021_request_keys` rebuilds `requests` without its primary key: the stored rows keep
+    every value, their ids are claimed, and the writer refuses a resend of them."""
+    from ingest.writer import BatchWriter
+
+    path = tmp_path / "legacy.duckdb"
+    legacy_warehouse(path)
+    warehouse = Warehouse.open(path)
+    con = warehouse.connection
+    assert con.execute("SELECT count(*) FROM duckdb_indexes()").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM _gatewatch_request_keys").fetchone() == (1,)
+    assert columns(con) == columns(Warehouse.open(tmp_path / "fresh.duckdb").connection)
+    writer = BatchWriter(warehouse)
+    writer.start()
+    try:
+        resend = {"request_id": "old-1", "provider": "anthropic", "status": "ok"}
+        fresh = {"request_id": "new-1", "provider": "anthropic", "status": "ok"}
+        result = writer.submit(records_to_table([resend, fresh])).result(10)
+    finally:
+        writer.stop()
+    assert result.batch_inserted == 1
+    stored = con.execute("SELECT request_id, provider FROM requests ORDER BY 1").fetchall()
+    assert stored == [("new-1", "anthropic"), ("old-1", "openai")]

@@ -184,6 +184,10 @@ def test_deletes_go_in_bounded_batches_and_the_cutoff_never_moves_back(
            ('t1', 's1', 'p1', TIMESTAMPTZ '2026-01-02 10:00:00+00'),
            ('t2', 's2', 'p2', TIMESTAMPTZ '2026-02-25 10:00:00+00')"""
     )
+    # the planted rows were inserted directly: claim their keys as the writer does
+    con.execute(
+        "INSERT INTO _gatewatch_request_keys SELECT md5_number(request_id), 0 FROM requests"
+    )
     old = con.execute("SELECT count(*) FROM requests WHERE started_at < $c", {"c": CUTOFF})
     old_rows = old.fetchone()[0]
     settings = RetentionSettings(
@@ -195,6 +199,12 @@ def test_deletes_go_in_bounded_batches_and_the_cutoff_never_moves_back(
     assert went["requests"]["batches"] == old_rows // 1000 + 1
     assert went["tool_spans"]["rows"] == 1
     assert con.execute("SELECT span_id FROM tool_spans").fetchall() == [("s2",)]
+    # a request row's key went with it: the keys are exactly those of the rows kept
+    kept_keys = con.execute(
+        "SELECT count(*), count(r.request_id) FROM _gatewatch_request_keys k "
+        "LEFT JOIN requests r ON md5_number(r.request_id) = k.key"
+    ).fetchone()
+    assert kept_keys == (con.execute("SELECT count(*) FROM requests").fetchone()[0],) * 2
     assert report["file_bytes_before"] > 0
     assert report["file_bytes_after"] + report["free_bytes_after"] > 0
 
@@ -229,6 +239,7 @@ def test_compaction_gives_the_space_back_and_keeps_every_table(
     ).fetchall()
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t, _ in tables}
     stats = _rows(con, "stats_daily")
+    indexes = con.execute("SELECT index_name, sql FROM duckdb_indexes() ORDER BY 1").fetchall()
     path = warehouse.path
     warehouse.close()
     assert not Path(f"{path}.wal").exists()
@@ -242,7 +253,9 @@ def test_compaction_gives_the_space_back_and_keeps_every_table(
         c = reopened.connection
         assert {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in counts} == counts
         assert _rows(c, "stats_daily") == stats
-        assert c.execute("SELECT count(*) FROM duckdb_indexes()").fetchone()[0] >= 1
+        assert c.execute("SELECT index_name, sql FROM duckdb_indexes() ORDER BY 1").fetchall() == (
+            indexes
+        )
         assert retained_before(c) == CUTOFF
     finally:
         reopened.close()
