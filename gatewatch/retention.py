@@ -42,6 +42,25 @@ def _table_entry(plan: TablePlan, result: TableResult | None) -> dict[str, objec
     return entry
 
 
+CHECKPOINT_ATTEMPTS = 40
+CHECKPOINT_PAUSE_SECONDS = 0.25
+
+
+def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Free the deleted rows' blocks for reuse. A CHECKPOINT fails while another write
+    transaction is open (an ingest commit; DuckDB's cleanup of a large delete), so it is
+    retried for a while, then left to the next checkpoint."""
+    for attempt in range(1, CHECKPOINT_ATTEMPTS + 1):
+        try:
+            con.execute("CHECKPOINT")
+            log.info("retention: checkpoint after %d attempt(s)", attempt)
+            return
+        except duckdb.TransactionException as e:
+            error = e
+            time.sleep(CHECKPOINT_PAUSE_SECONDS)
+    log.warning("retention: checkpoint deferred to the next one (%s)", error)
+
+
 def run_retention(
     con: duckdb.DuckDBPyConnection,
     db_path: str,
@@ -68,10 +87,7 @@ def run_retention(
     ]
     deleted = sum(r.rows for r in results)
     if deleted and on_disk:
-        try:
-            con.execute("CHECKPOINT")  # frees the deleted rows' blocks for reuse
-        except duckdb.TransactionException as e:  # ingest mid-commit: the next one does it
-            log.info("retention: checkpoint deferred (%s)", e)
+        _checkpoint(con)
     report["tables"] = [_table_entry(p, r) for p, r in zip(plans, results, strict=True)]
     if before is not None:
         after = storage_size(con, db_path)
