@@ -216,7 +216,9 @@ mix_kept AS (
 ),
 mix AS (
     SELECT {_CELL_KEYS},
-        sum(pow(c - {e_cell}, 2) / {e_cell} + pow(p - {e_peer}, 2) / {e_peer}) AS chi2,
+        -- in bucket order: a sum of doubles depends on the order of its terms
+        sum(pow(c - {e_cell}, 2) / {e_cell} + pow(p - {e_peer}, 2) / {e_peer} ORDER BY bucket)
+            AS chi2,
         CAST(count(*) - 1 AS INTEGER) AS df,
         any_value(kept_n + kept_m) AS total
     FROM mix_kept
