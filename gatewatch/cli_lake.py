@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import threading
 import time
 
@@ -124,6 +126,8 @@ def lake_jobs(
 
             run(full)
             if interval is not None:
+                # a service manager's TERM ends the loop like Ctrl-C: a local Ray cluster stops
+                signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
                 _serve_dashboard(warehouse, host, dashboard_port)
                 while True:
                     time.sleep(interval)
