@@ -3,17 +3,21 @@
 Views: `requests` — the deduplicated rows as of the last jobs run (what the metrics were
 computed from); `requests_raw` — every stored row with its arrival columns (`_node`,
 `_commit`, `_row`) and `day` partition, duplicates included; `tool_spans` — the stored tool
-execution spans, likewise raw.
+execution spans, likewise raw; `lake_nodes` — every ingest node's manifest.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
+
 import duckdb
+import pyarrow as pa
 
 from ingest.record import REQUEST_SCHEMA
 from lake.fold import sql_list
 from lake.jobs import view_sql
 from lake.layout import REQUEST_SEGMENT_SCHEMA, REQUESTS, TOOL_SPAN_SEGMENT_SCHEMA, TOOL_SPANS
+from lake.manifest import NodeManifest, read_manifests
 from lake.store import LakeStore
 
 
@@ -36,7 +40,15 @@ def lake_connection(store: LakeStore) -> duckdb.DuckDBPyConnection:
         else:
             con.register(f"{name}_arrow", store.read_table(files, schema))
             con.execute(f"CREATE VIEW {name} AS FROM {name}_arrow")
+    nodes = [asdict(m) for m in read_manifests(store)]
+    con.register("lake_nodes_rows", pa.Table.from_pylist(nodes, schema=_NODES_SCHEMA))
+    con.execute("CREATE VIEW lake_nodes AS FROM lake_nodes_rows")
     return con
+
+
+_NODES_SCHEMA = pa.schema(
+    [pa.field(f.name, pa.int64() if f.type == "int" else pa.string()) for f in fields(NodeManifest)]
+)
 
 
 def _view_of_views(con: duckdb.DuckDBPyConnection, store: LakeStore) -> None:

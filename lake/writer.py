@@ -159,8 +159,11 @@ class LakeWriter:
 
     def _run(self) -> None:
         while (batch := self._take_batch()) is not None:
-            requests = pa.concat_tables([s.requests.cast(REQUEST_SCHEMA) for s in batch])
-            tool_spans = pa.concat_tables([s.tool_spans.cast(TOOL_SPAN_SCHEMA) for s in batch])
+            batch = [s for s in batch if self._castable(s)]
+            if not batch:
+                continue
+            requests = pa.concat_tables([s.requests for s in batch])
+            tool_spans = pa.concat_tables([s.tool_spans for s in batch])
             if requests.num_rows or tool_spans.num_rows:
                 try:
                     self._write(requests, tool_spans)
@@ -173,6 +176,17 @@ class LakeWriter:
             for s in batch:
                 rows = s.requests.num_rows
                 _resolve(s.future, WriteResult(rows, requests.num_rows, requests.num_rows))
+
+    def _castable(self, item: _Submission) -> bool:
+        """Bring a submission to the segment schema; one that does not fit fails alone."""
+        try:
+            item.requests = item.requests.cast(REQUEST_SCHEMA)
+            item.tool_spans = item.tool_spans.cast(TOOL_SPAN_SCHEMA)
+        except (pa.ArrowInvalid, ValueError, TypeError) as e:
+            self.stats.failed_rows += item.requests.num_rows
+            _resolve(item.future, e)
+            return False
+        return True
 
     def _write(self, requests: pa.Table, tool_spans: pa.Table) -> None:
         started = time.perf_counter()
