@@ -254,7 +254,9 @@ class BatchWriter:
                 if may_merge:
                     inserted, merged = self._merge_and_insert(cursor, requests, since)
                 else:
-                    inserted = insert_new_requests(cursor, STAGED_REQUESTS, self._claim(cursor))
+                    inserted = insert_new_requests(
+                        cursor, STAGED_REQUESTS, self._claim(cursor), row_count=requests.num_rows
+                    )
                 if since is not None and (tool_spans.num_rows or self._has_tool_spans(cursor)):
                     if tool_spans.num_rows:
                         cursor.execute(INSERT_TOOL_SPANS_SQL)

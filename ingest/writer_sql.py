@@ -33,11 +33,19 @@ LAST_CLAIM_SQL = f"SELECT coalesce(max(claim), 0) FROM {REQUEST_KEYS_TABLE}"
 STAGED_REQUESTS = "SELECT * FROM staged_requests"
 
 
-def insert_new_requests(cursor: duckdb.DuckDBPyConnection, rows: str, claim: int) -> int:
+def insert_new_requests(
+    cursor: duckdb.DuckDBPyConnection, rows: str, claim: int, *, row_count: int | None = None
+) -> int:
     """Insert the rows of the query `rows` whose `request_id` was never stored, as claim
     number `claim` (larger than any before); returns how many. `rows` must hold each
-    `request_id` once (the writer's staging keeps the first)."""
-    cursor.execute(_CLAIM_KEYS_SQL.format(rows=rows), {"claim": claim})
+    `request_id` once (the writer's staging keeps the first). Given `row_count` (the rows
+    `rows` holds), a statement whose every key was new inserts all rows without looking
+    its claim up: the usual case, at a third of the cost."""
+    claimed = cursor.execute(_CLAIM_KEYS_SQL.format(rows=rows), {"claim": claim})
+    claimed_count = int(claimed.fetchall()[0][0])
+    if claimed_count == row_count:
+        cursor.execute(f"INSERT INTO requests BY NAME {rows}").fetchall()
+        return claimed_count
     inserted = cursor.execute(_INSERT_CLAIMED_SQL.format(rows=rows), {"claim": claim})
     return int(inserted.fetchall()[0][0])
 
