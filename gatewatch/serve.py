@@ -142,6 +142,7 @@ def serve(
         warehouse,
         settings=options.analytics,
         retention=options.retention,
+        threads_between_runs=1,  # the writer's commits, on one thread (see JobRunner)
         # Tenant scopes after the warehouse's own tables: a scope run reads their definitions.
         after_run=[*([alerts] if alerts else []), WeeklyReportSchedule(options.reports_dir)]
         + ([access.access.scopes.refresh] if access.access else []),

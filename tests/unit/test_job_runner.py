@@ -3,6 +3,7 @@ schedule of `serve`."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -47,3 +48,23 @@ def test_the_schedule_runs_at_once_then_waits(tmp_path: Path) -> None:
     finally:
         runner.stop()
         warehouse.close()
+
+
+def test_jobs_get_every_core_and_the_writer_one_thread_between_runs(tmp_path: Path) -> None:
+    warehouse = Warehouse.open(tmp_path / "w.duckdb")
+    seen: list[int] = []
+
+    def threads(cursor: duckdb.DuckDBPyConnection) -> int:
+        return int(cursor.execute("SELECT current_setting('threads')").fetchone()[0])
+
+    runner = JobRunner(
+        warehouse,
+        publish=False,
+        after_run=[lambda c: seen.append(threads(c))],
+        threads_between_runs=1,
+    )
+    assert threads(warehouse.cursor()) == 1
+    runner.run()
+    assert seen == [os.cpu_count() or 1]
+    assert threads(warehouse.cursor()) == 1
+    warehouse.close()
