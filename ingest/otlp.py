@@ -47,6 +47,19 @@ class SpanView:
     attributes: dict[str, Any]
     resource: dict[str, Any]
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Every attribute key, each after a NUL, made on first use: convention detection tests key
+    # prefixes on every span, and one substring search per prefix beats a loop over the keys.
+    key_text: str | None = field(default=None, compare=False, repr=False)
+
+    def has_key_prefix(self, needles: tuple[str, ...]) -> bool:
+        """Whether an attribute key starts with one of `needles`' prefixes (each NUL-led)."""
+        text = self.key_text
+        if text is None:
+            text = self.key_text = "\0" + "\0".join(self.attributes)
+        for needle in needles:
+            if needle in text:
+                return True
+        return False
 
 
 @dataclass(slots=True)

@@ -51,7 +51,7 @@ _has_metadata = key_prefix_test("metadata.")
 def claims(span: SpanView) -> bool:
     attrs = span.attributes
     return span.name == SPAN_NAME or (
-        isinstance(attrs.get("llm.is_streaming"), str) and _has_metadata(attrs)
+        isinstance(attrs.get("llm.is_streaming"), str) and _has_metadata(span)
     )
 
 

@@ -35,6 +35,7 @@ SOURCE = "otlp:openllmetry"
 LLM_REQUEST_TYPES = frozenset({"chat", "completion"})  # LLMRequestTypeValues, minus embedding
 # Span names of the per-vendor instrumentations: `openai.chat`, `anthropic.chat`, ...
 SPAN_NAME = re.compile(r"^[a-z][a-z0-9_]*\.(chat|completion)$")
+_SPAN_NAME_ENDINGS = (".chat", ".completion")  # checked first: most names end otherwise
 _has_marker = key_prefix_test(("gen_ai.completion.", "gen_ai.prompt.", "llm.usage.", "traceloop."))
 # `SpanAttributes.LLM_IS_STREAMING`: a boolean here, the text "True"/"False" from LiteLLM.
 STREAMING_KEY = "llm.is_streaming"
@@ -42,7 +43,11 @@ STREAMING_KEY = "llm.is_streaming"
 
 def claims(span: SpanView) -> bool:
     attrs = span.attributes
-    return "llm.request.type" in attrs or bool(SPAN_NAME.match(span.name)) or _has_marker(attrs)
+    return "llm.request.type" in attrs or _vendor_span_name(span.name) or _has_marker(span)
+
+
+def _vendor_span_name(name: str) -> bool:
+    return name.endswith(_SPAN_NAME_ENDINGS) and bool(SPAN_NAME.match(name))
 
 
 def role(span: SpanView) -> Role | None:

@@ -11,7 +11,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from operator import methodcaller
 from typing import Any, Literal
 
 from ingest.coerce import MAX_COUNT, parse_json, to_bool, to_count, to_float, to_text
@@ -91,11 +90,10 @@ def json_items(value: Any) -> list[Any] | None:
     return [parse_json(item) for item in items]
 
 
-def key_prefix_test(prefixes: str | tuple[str, ...]) -> Callable[[Mapping[str, Any]], bool]:
-    """A test for "an attribute key starts with one of `prefixes`". Detection runs it on
-    every span, so the keys are scanned in C (map + methodcaller), not by a Python loop."""
-    starts = methodcaller("startswith", prefixes)
-    return lambda attrs: any(map(starts, attrs))
+def key_prefix_test(prefixes: str | tuple[str, ...]) -> Callable[[SpanView], bool]:
+    """A test for "one of the span's attribute keys starts with one of `prefixes`"."""
+    needles = tuple("\0" + p for p in ((prefixes,) if isinstance(prefixes, str) else prefixes))
+    return lambda span: span.has_key_prefix(needles)
 
 
 _INDEXED = re.compile(r"^(\d+)\.(.+)$")

@@ -161,7 +161,7 @@ _has_sdk_key = key_prefix_test(("ai.", "gen_ai.client.operation."))
 
 def claims_genai(span: SpanView) -> bool:
     attrs = span.attributes
-    return _has_sdk_key(attrs) or not SDK_FINISH_SPELLINGS.isdisjoint(genai.finish_reasons(attrs))
+    return _has_sdk_key(span) or not SDK_FINISH_SPELLINGS.isdisjoint(genai.finish_reasons(attrs))
 
 
 def fields_genai(span: SpanView, read: AttributeReader) -> SpanFields:
