@@ -18,8 +18,8 @@ from gatewatch.errors import GatewatchError
 GATEWATCH_LAKE = "GATEWATCH_LAKE"
 """The lake (a folder or an `s3://bucket/prefix` URL) that `--lake` defaults to."""
 GATEWATCH_RAY_ADDRESS = "GATEWATCH_RAY_ADDRESS"
-"""A running Ray cluster for `gatewatch lake jobs` (e.g. `127.0.0.1:6379`); unset: a local
-cluster is started for the run."""
+"""A running Ray cluster for `gatewatch lake jobs` (`auto`: the one `ray start` runs on this
+machine); unset: a local cluster is started for the run."""
 
 
 def lake_option(func):  # type: ignore[no-untyped-def]
@@ -48,7 +48,8 @@ def lake() -> None:
 @click.option(
     "--ray-address",
     default=lambda: os.environ.get(GATEWATCH_RAY_ADDRESS),
-    help=f"A running Ray cluster [env {GATEWATCH_RAY_ADDRESS}]; default: start a local one.",
+    help=f"A running Ray cluster, e.g. auto [env {GATEWATCH_RAY_ADDRESS}]; "
+    "default: start a local one.",
 )
 @click.option(
     "--workers",
