@@ -36,7 +36,7 @@ from ingest.limits import (
     ValueLimits,
 )
 from ingest.metrics import IngestMetrics
-from ingest.prepare_pool import Preparer, make_preparer
+from ingest.prepare_pool import Preparer, ProcessPreparer, make_preparer
 from ingest.writer import BatchWriter
 from warehouse.db import Warehouse
 from warehouse.ownership import new_admin_token, publish_owner, withdraw_owner
@@ -153,6 +153,8 @@ def serve(
     metrics = IngestMetrics(writer)  # one /metrics for both transports
     metrics.registry.register(WarehouseGauges(warehouse.cursor))
     preparer = make_preparer(options.ingest_workers)  # shared by both transports
+    if isinstance(preparer, ProcessPreparer):  # commits gather what the workers are finishing
+        writer.more_coming = lambda: preparer.in_flight > 0
     app = create_ingest_app(
         writer,
         settings,

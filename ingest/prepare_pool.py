@@ -178,6 +178,11 @@ class ProcessPreparer:
             self._in_flight -= 1
             self._in_flight_bytes -= size
 
+    @property
+    def in_flight(self) -> int:
+        """Bodies handed to the workers and not prepared yet."""
+        return self._in_flight
+
     async def prepare(self, job: PrepareJob) -> Prepared:
         return await asyncio.wrap_future(self._submit(job))
 

@@ -90,6 +90,13 @@ class BatchWriter:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.stats = WriterStats()
+        # Whether more rows are on their way (bodies being decoded): a commit then waits up
+        # to `gather_seconds` for them, until `gather_rows` are queued. A commit has a fixed
+        # cost of ~5 ms of CPU whatever its size, so under load fewer, larger commits leave
+        # the cores to decoding (512 rows: 24 us/row; 2,048: 14). None: commit at once.
+        self.more_coming: Callable[[], bool] | None = None
+        self.gather_rows = 8_192
+        self.gather_seconds = 0.010
         # Called on the writer thread with each committed transaction's duration in seconds
         # (/metrics observes it); it must not raise.
         self.on_commit: Callable[[float], None] | None = None
@@ -158,6 +165,7 @@ class BatchWriter:
                 self._cond.wait()
             if not self._queue:
                 return None
+            self._gather()
             batch = [self._queue.popleft()]
             rows = batch[0][0].size
             while self._queue and rows + self._queue[0][0].size <= self._max_batch_rows:
@@ -166,6 +174,20 @@ class BatchWriter:
                 batch.append(item)
             self._queued_rows -= rows
             return batch
+
+    def _gather(self) -> None:
+        """Wait (holding the condition) while more rows are coming, up to the gather limits."""
+        more_coming = self.more_coming
+        if more_coming is None:
+            return
+        deadline = time.monotonic() + self.gather_seconds
+        while (
+            not self._stopping
+            and self._queued_rows < self.gather_rows
+            and more_coming()
+            and (left := deadline - time.monotonic()) > 0
+        ):
+            self._cond.wait(left)
 
     def _run(self) -> None:
         cursor: duckdb.DuckDBPyConnection | None = self._warehouse.connection.cursor()

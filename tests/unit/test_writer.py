@@ -4,6 +4,7 @@ flush and stop, against a real DuckDB warehouse."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,41 @@ def test_queued_submissions_are_committed_by_one_transaction(warehouse: Warehous
     assert results == [WriteResult(2, 6, 6), WriteResult(1, 6, 6), WriteResult(3, 6, 6)]
     assert (writer.stats.batches, writer.stats.stored_rows, writer.queued_rows) == (1, 6, 0)
     assert [r[0] for r in rows(warehouse)] == ["a1", "a2", "b1", "c1", "c2", "c3"]
+
+
+def test_a_commit_gathers_the_rows_still_coming(warehouse: Warehouse) -> None:
+    """While bodies are being decoded, a commit waits (bounded) for their rows; with nothing
+    coming it commits at once."""
+    writer = BatchWriter(warehouse)
+    coming = threading.Event()
+    coming.set()
+    writer.more_coming = coming.is_set
+    writer.gather_seconds = 5.0
+    writer.start()
+    try:
+        first = writer.submit(table(req("a1")))
+        time.sleep(0.2)
+        assert not first.done()  # waiting for the rows still coming
+        coming.clear()
+        second = writer.submit(table(req("b1")))
+        assert [first.result(TIMEOUT), second.result(TIMEOUT)] == [WriteResult(1, 2, 2)] * 2
+        started = time.monotonic()
+        writer.submit(table(req("c1"))).result(TIMEOUT)  # nothing coming: no wait
+        assert time.monotonic() - started < 2.0
+    finally:
+        writer.stop()
+    assert writer.stats.batches == 2
+
+
+def test_gathering_ends_at_its_deadline(warehouse: Warehouse) -> None:
+    writer = BatchWriter(warehouse)
+    writer.more_coming = lambda: True  # rows that never come
+    writer.gather_seconds = 0.05
+    writer.start()
+    try:
+        assert writer.submit(table(req("a1"))).result(TIMEOUT) == WriteResult(1, 1, 1)
+    finally:
+        writer.stop()
 
 
 def test_batches_are_capped_at_max_batch_rows(warehouse: Warehouse) -> None:
