@@ -12,13 +12,18 @@ the thresholds of the batch jobs.
     "acme/*" = "frontier"
     [analytics]              # any numeric `analytics.settings.AnalyticsSettings` field by name
     sla_target = 0.995
+    [[prices]]               # USD per million tokens, for the estimated cost (`price_config`)
+    model = "openai/gpt-4o"
+    input = 2.50
+    output = 10.00
 
 Provider and model keys are matched case-insensitively, like the built-in tables they extend
 (and override); app keys exactly. The alias sections are read by the process that maps traffic
-(`serve`, `demo`, and `ingest` when no `serve` owns the database); `[tiers]` and `[analytics]`
-by the process that runs the batch jobs (`serve` and `demo`, and `jobs run` when no `serve`
-owns the database). Tier patterns (case-insensitive `*`, `?`, `[...]` globs) are tried in file
-order before the built-in rules of `analytics.jobs.model_mix` when the jobs build `model_tiers`.
+(`serve`, `demo`, and `ingest` when no `serve` owns the database); `[tiers]`, `[analytics]` and
+`[[prices]]` by the process that runs the batch jobs (`serve` and `demo`, and `jobs run` when
+no `serve` owns the database). Tier patterns (case-insensitive `*`, `?`, `[...]` globs) are
+tried in file order before the built-in rules of `analytics.jobs.model_mix` when the jobs build
+`model_tiers`.
 `[auth]`, the dashboard's sign-in, is read by `serve` (see `dashboard.auth.settings`).
 `[retention]` (`warehouse.retention_settings`: `requests_days = 90`, ...) by the process that
 deletes old rows (`serve`, and `retention run` when no `serve` owns the database).
@@ -33,16 +38,18 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analytics.prices import Price
 from analytics.settings import AnalyticsSettings, settings_from_mapping
 from dashboard.auth.settings import AuthConfigError, AuthSettings, parse_auth
 from gatewatch import config
 from gatewatch.alerts.rules import AlertRule, RuleError, parse_rules
 from gatewatch.errors import GatewatchError
+from gatewatch.price_config import parse_prices
 from ingest import normalize
 from warehouse.retention_settings import RetentionSettings, retention_from_mapping
 
 ALIAS_SECTIONS = ("providers", "models", "apps")
-SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics", "auth", "retention", "alerts")
+SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics", "prices", "auth", "retention", "alerts")
 _PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
 _TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -56,6 +63,7 @@ class UserConfig:
     apps: dict[str, str] = field(default_factory=dict)
     tiers: tuple[tuple[str, str], ...] = ()  # (glob pattern, tier), in file order
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)  # tiers included
+    prices: tuple[Price, ...] = ()  # [[prices]], in file order (also in `analytics`)
     auth: AuthSettings = field(default_factory=AuthSettings)  # [auth]: dashboard sign-in
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     alerts: tuple[AlertRule, ...] = ()  # [[alerts]], in file order
@@ -117,11 +125,13 @@ def load_user_config(explicit: str | None = None) -> UserConfig:
             f"{path}: unknown section(s) {', '.join(unknown)}; expected {', '.join(SECTIONS)}"
         )
     tiers = _tiers(document, path)
+    prices = parse_prices(document, path)
     return UserConfig(
         path,
         *(_section(document, name, path) for name in ALIAS_SECTIONS),
         tiers=tiers,
-        analytics=dataclasses.replace(_analytics(document, path), tier_rules=tiers),
+        analytics=dataclasses.replace(_analytics(document, path), tier_rules=tiers, prices=prices),
+        prices=prices,
         auth=_auth(document, path),
         retention=_retention(document, path, _analytics(document, path).routing_window_days),
         alerts=_alerts(document, path),
@@ -194,5 +204,5 @@ def analytics_values(settings: AnalyticsSettings) -> list[tuple[str, str, bool]]
             getattr(settings, f.name) != getattr(defaults, f.name),
         )
         for f in dataclasses.fields(AnalyticsSettings)
-        if f.name != "tier_rules"  # listed as the [tiers] section
+        if f.name not in ("tier_rules", "prices")  # listed as the [tiers], [[prices]] sections
     ]
