@@ -16,7 +16,7 @@ import click
 
 from gatewatch import config
 from gatewatch.cli_alerts import alerts
-from gatewatch.cli_lake import lake, lake_option, query_lake, serve_lake
+from gatewatch.cli_lake import configured_lake, lake, lake_option, query_lake, serve_lake
 from gatewatch.cli_outputs import config_group, report, routing
 from gatewatch.cli_retention import retention
 from gatewatch.cli_support import (
@@ -116,6 +116,7 @@ def serve(
     With --lake, run a stateless ingest node instead: rows go to the lake's Parquet
     segments, and `gatewatch lake jobs` computes the metrics."""
     user = use_user_config(ctx)
+    lake = lake or user.lake_path
     if lake:
         serve_lake(lake, host, ingest_port, grpc_port, node)
         return
@@ -297,6 +298,7 @@ def sql(
     `gatewatch lake jobs`), `requests_raw` (every stored row) and `tool_spans`."""
     from gatewatch.output import write_table
 
+    lake = configured_lake(ctx, lake)
     table = query_lake(lake, query) if lake else read_query(resolve_db(ctx, db), query)
     write_table(table, output_format, sys.stdout)
 

@@ -26,14 +26,27 @@ def lake_option(func):  # type: ignore[no-untyped-def]
     return click.option(
         "--lake",
         default=lambda: os.environ.get(GATEWATCH_LAKE),
-        help=f"The lake: a folder or s3://bucket/prefix [env {GATEWATCH_LAKE}].",
+        help=f"The lake: a folder or s3://bucket/prefix [env {GATEWATCH_LAKE}, "
+        "else [lake] path in the config].",
     )(func)
 
 
-def _required(lake: str | None) -> str:
-    if not lake:
-        raise GatewatchError(f"no lake given: use --lake DIR or set {GATEWATCH_LAKE}")
-    return lake
+def configured_lake(ctx: click.Context, lake: str | None) -> str | None:
+    """`--lake` (or its env), else `[lake] path` of the config file, else None."""
+    if lake:
+        return lake
+    from gatewatch.user_config import load_user_config
+
+    return load_user_config(ctx.find_root().params.get("config_file")).lake_path
+
+
+def _required(ctx: click.Context, lake: str | None) -> str:
+    found = configured_lake(ctx, lake)
+    if not found:
+        raise GatewatchError(
+            f"no lake given: use --lake DIR, set {GATEWATCH_LAKE} or [lake] path in the config"
+        )
+    return found
 
 
 @click.group()
@@ -89,7 +102,7 @@ def lake_jobs(
     from lake.store import LakeStore
     from warehouse.ownership import read_owner
 
-    store = LakeStore(_required(lake))
+    store = LakeStore(_required(ctx, lake))
     db = resolve_db(ctx, db)
     owner = read_owner(db)
     if owner is not None:
@@ -160,12 +173,15 @@ def _serve_dashboard(warehouse, host: str, port: int) -> None:  # type: ignore[n
     help="Also drop the days older than this (whole ISO weeks; the stats stay).",
 )
 @click.option("--target-mb", type=int, default=128, show_default=True, help="Size of a file.")
-def lake_compact(lake: str | None, keep_days: int | None, target_mb: int) -> None:
+@click.pass_context
+def lake_compact(
+    ctx: click.Context, lake: str | None, keep_days: int | None, target_mb: int
+) -> None:
     """Merge small segments into large files; with --keep-days, drop old partitions."""
     from lake.compact import apply_retention, compact
     from lake.store import LakeStore
 
-    store = LakeStore(_required(lake))
+    store = LakeStore(_required(ctx, lake))
     if keep_days is not None:
         if keep_days < 1:
             raise GatewatchError("--keep-days must be at least 1")

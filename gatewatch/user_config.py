@@ -28,6 +28,8 @@ tried in file order before the built-in rules of `analytics.jobs.model_mix` when
 `[retention]` (`warehouse.retention_settings`: `requests_days = 90`, ...) by the process that
 deletes old rows (`serve`, and `retention run` when no `serve` owns the database).
 `[[alerts]]` (`gatewatch.alerts.rules`) by `serve`, which evaluates them, and `alerts test`.
+`[lake] path` (a folder or `s3://bucket/prefix`) puts `serve`, `sql` and `lake jobs|compact` in
+lake mode when neither `--lake` nor `GATEWATCH_LAKE` names a lake.
 """
 
 from __future__ import annotations
@@ -49,7 +51,16 @@ from ingest import normalize
 from warehouse.retention_settings import RetentionSettings, retention_from_mapping
 
 ALIAS_SECTIONS = ("providers", "models", "apps")
-SECTIONS = (*ALIAS_SECTIONS, "tiers", "analytics", "prices", "auth", "retention", "alerts")
+SECTIONS = (
+    *ALIAS_SECTIONS,
+    "tiers",
+    "analytics",
+    "prices",
+    "auth",
+    "retention",
+    "alerts",
+    "lake",
+)
 _PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
 _TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -67,6 +78,7 @@ class UserConfig:
     auth: AuthSettings = field(default_factory=AuthSettings)  # [auth]: dashboard sign-in
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     alerts: tuple[AlertRule, ...] = ()  # [[alerts]], in file order
+    lake_path: str | None = None  # [lake] path: lake mode's folder or s3:// URL
 
 
 def config_path(explicit: str | None) -> tuple[Path, bool]:
@@ -135,7 +147,22 @@ def load_user_config(explicit: str | None = None) -> UserConfig:
         auth=_auth(document, path),
         retention=_retention(document, path, _analytics(document, path).routing_window_days),
         alerts=_alerts(document, path),
+        lake_path=_lake_path(document, path),
     )
+
+
+def _lake_path(document: dict, path: Path) -> str | None:
+    table = document.get("lake", {})
+    if not isinstance(table, dict):
+        raise GatewatchError(f"{path}: [lake] must be a table (path = ...)")
+    unknown = sorted(set(table) - {"path"})
+    if unknown:
+        listed = ", ".join(unknown)
+        raise GatewatchError(f"{path}: [lake] unknown setting(s) {listed}; expected path")
+    value = table.get("path")
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise GatewatchError(f"{path}: lake.path must be a folder or an s3:// URL, got {value!r}")
+    return value
 
 
 def _retention(document: dict, path: Path, routing_window_days: int) -> RetentionSettings:

@@ -83,3 +83,22 @@ def test_sql_over_the_lake_sees_the_deduplicated_rows(lake: LakeStore) -> None:
     ).fetchall()[0]
     assert raw == unique > 0
     assert con.sql("SELECT count(DISTINCT day) FROM requests_raw").fetchall() == [(21,)]
+
+
+def test_the_config_file_can_name_the_lake(lake: LakeStore, tmp_path: Path) -> None:
+    """`[lake] path` stands for `--lake` when neither it nor GATEWATCH_LAKE is given."""
+    from click.testing import CliRunner
+
+    from gatewatch.cli import cli
+
+    config = tmp_path / "gatewatch.toml"
+    config.write_text(f"[lake]\npath = {str(tmp_path / 'lake')!r}\n")
+    runner = CliRunner(env={"GATEWATCH_LAKE": None})
+    query = ["sql", "SELECT count(*) AS n FROM requests_raw", "--format", "csv"]
+    answer = runner.invoke(cli, ["--config", str(config), *query])
+    assert answer.exit_code == 0, answer.output
+    stored = lake_connection(lake).sql("SELECT count(*) FROM requests_raw").fetchall()[0][0]
+    assert answer.output.split() == ["n", str(stored)]
+    config.write_text("[lake]\npath = ''\n")
+    answer = runner.invoke(cli, ["--config", str(config), *query])
+    assert answer.exit_code != 0 and "lake.path must be a folder" in str(answer.exception)
