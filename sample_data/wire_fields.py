@@ -119,6 +119,13 @@ def people(
     return user_id, session_id
 
 
+def _strings(values: np.ndarray) -> pa.Array:
+    """One string array: pyarrow converts a large numpy string array in chunks (2 M items
+    already), and a list array's values must be one array."""
+    array = pa.array(values, pa.string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def tools(rng: np.random.Generator, app: np.ndarray, tool_calls: np.ndarray) -> dict[str, pa.Array]:
     """Name, span id and duration of each execute_tool child span, as list columns."""
     offsets = np.concatenate([[0], np.cumsum(tool_calls)]).astype(np.int32)
@@ -133,7 +140,7 @@ def tools(rng: np.random.Generator, app: np.ndarray, tool_calls: np.ndarray) -> 
     span_ids = random_text(rng, total, 16, HEX)
     durations = (np.round(rng.lognormal(np.log(120), 0.9, total) * 1000) * 1000).astype(np.int64)
     return {
-        "tool_names": pa.ListArray.from_arrays(offsets, pa.array(names, pa.string())),
-        "tool_span_ids": pa.ListArray.from_arrays(offsets, pa.array(span_ids, pa.string())),
+        "tool_names": pa.ListArray.from_arrays(offsets, _strings(names)),
+        "tool_span_ids": pa.ListArray.from_arrays(offsets, _strings(span_ids)),
         "tool_durations_ns": pa.ListArray.from_arrays(offsets, pa.array(durations, pa.int64())),
     }

@@ -307,3 +307,16 @@ def test_committed_examples_are_current(tmp_path: Path) -> None:
     assert sum("status" in s for s in spans) == 1
     proto = ExportTraceServiceRequest.FromString((EXAMPLES / "otlp_traces.pb").read_bytes())
     assert sum(len(ss.spans) for rs in proto.resource_spans for ss in rs.scope_spans) == 6
+
+
+def test_tool_columns_are_one_array_at_millions_of_tool_calls() -> None:
+    """pyarrow converts a numpy string array of 2 M items or more in chunks; the tool list
+    columns need one array (the 10 M-request benchmark warehouse has that many calls)."""
+    import numpy as np
+
+    from sample_data.wire_fields import _strings
+
+    many = np.full(2_100_000, "0123456789abcdef")
+    assert isinstance(pa.array(many, pa.string()), pa.ChunkedArray)  # what pyarrow does
+    strings = _strings(many)
+    assert isinstance(strings, pa.Array) and len(strings) == 2_100_000
