@@ -49,6 +49,17 @@ def _required(ctx: click.Context, lake: str | None) -> str:
     return found
 
 
+def open_store(uri: str):  # type: ignore[no-untyped-def]
+    """The lake's store; a URI pyarrow cannot parse (e.g. an unknown S3 option) is a usage
+    error, not a traceback."""
+    from lake.store import LakeStore
+
+    try:
+        return LakeStore(uri)
+    except (ValueError, OSError) as e:
+        raise GatewatchError(f"lake URI: {e}") from e
+
+
 @click.group()
 def lake() -> None:
     """Lake mode: Parquet segments from stateless ingest nodes, jobs on Ray."""
@@ -99,10 +110,9 @@ def lake_jobs(
     from gatewatch.user_config import load_user_config
     from lake.executors import make_executor
     from lake.jobs import run_lake_jobs
-    from lake.store import LakeStore
     from warehouse.ownership import read_owner
 
-    store = LakeStore(_required(ctx, lake))
+    store = open_store(_required(ctx, lake))
     db = resolve_db(ctx, db)
     owner = read_owner(db)
     if owner is not None:
@@ -179,9 +189,8 @@ def lake_compact(
 ) -> None:
     """Merge small segments into large files; with --keep-days, drop old partitions."""
     from lake.compact import apply_retention, compact
-    from lake.store import LakeStore
 
-    store = LakeStore(_required(ctx, lake))
+    store = open_store(_required(ctx, lake))
     if keep_days is not None:
         if keep_days < 1:
             raise GatewatchError("--keep-days must be at least 1")
@@ -220,9 +229,8 @@ def query_lake(lake: str, query: str):  # type: ignore[no-untyped-def]
 
     from gatewatch.admin import ReadOnlyViolation, check_read_only
     from lake.query import lake_connection
-    from lake.store import LakeStore
 
-    con = lake_connection(LakeStore(lake))
+    con = lake_connection(open_store(lake))
     try:
         check_read_only(con, query)
         return con.sql(query).to_arrow_table()

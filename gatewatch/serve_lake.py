@@ -1,4 +1,4 @@
-"""`gatewatch serve --lake DIR`: a stateless ingest node.
+"""`gatewatch serve --lake DIR|s3://...`: a stateless ingest node.
 
 The same ingest API (OTLP/HTTP, request logs, OTLP/gRPC, auth, limits, /metrics) as `serve`,
 with the lake's writer in place of the database's: every acknowledged row is in a complete,
@@ -37,19 +37,22 @@ class LakeNodeOptions:
 
 def serve_lake_node(options: LakeNodeOptions, *, say: Callable[[str], None] = print) -> None:
     settings = ingest_settings(options.max_body_bytes)
-    store = LakeStore(options.lake)
+    try:
+        store = LakeStore(options.lake)
+    except (ValueError, OSError) as e:  # e.g. an S3 option pyarrow does not know
+        raise GatewatchError(f"lake URI: {e}") from e
     writer = LakeWriter(store, node=new_node_id(options.node))
     try:
         writer.start()
-    except (LakeFormatError, OSError) as e:
-        raise GatewatchError(f"lake {options.lake}: {e}") from e
+    except (LakeFormatError, OSError) as e:  # e.g. no such bucket, no credentials
+        raise GatewatchError(f"lake {store.shown}: {e}") from e
     metrics = IngestMetrics(writer)  # type: ignore[arg-type]  # the writer's interface
     preparer = make_preparer(options.ingest_workers)
     app = create_ingest_app(
         writer,  # type: ignore[arg-type]
         settings,
         health=lambda: {
-            "lake": options.lake,
+            "lake": store.shown,
             "node": writer.node,
             "stored_rows": writer.stats.stored_rows,
         },
@@ -85,7 +88,7 @@ def serve_lake_node(options: LakeNodeOptions, *, say: Callable[[str], None] = pr
         say(f"ingest     http://{options.host}:{options.ingest_port}  (OTLP/HTTP, /v1/requests)")
         if grpc_receiver is not None:
             say(f"ingest     grpc://{options.host}:{grpc_receiver.port}  (OTLP/gRPC)")
-        say(f"lake       {options.lake} (node {writer.node})")
+        say(f"lake       {store.shown} (node {writer.node})")
         server.run(sockets=[socket])
     finally:
         if grpc_receiver is not None:

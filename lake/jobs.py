@@ -182,8 +182,10 @@ def _merge_week(con: duckdb.DuckDBPyConnection, result: WeekResult, fingerprint:
         )
 
 
-def view_sql(store: LakeStore, con: duckdb.DuckDBPyConnection) -> str | None:
-    """SQL reading the lake's deduplicated view (None when no week was computed yet)."""
+def view_sql(store: LakeStore, con: duckdb.DuckDBPyConnection, *, lazy: bool = False) -> str | None:
+    """SQL reading the lake's deduplicated view (None when no week was computed yet). From an
+    object store the rows are fetched once, for the rebuild jobs that read them many times,
+    or, `lazy`, by each query as it needs them (one `gatewatch sql` query)."""
     files = store.list_files(VIEWS)
     if not files:
         return None
@@ -191,7 +193,7 @@ def view_sql(store: LakeStore, con: duckdb.DuckDBPyConnection) -> str | None:
         return (
             f"SELECT * FROM read_parquet({sql_list(f.path for f in files)}, union_by_name = true)"
         )
-    con.register("lake_view_rows", store.read_table(files))
+    con.register("lake_view_rows", store.dataset(files) if lazy else store.read_table(files))
     return "SELECT * FROM lake_view_rows"
 
 

@@ -44,7 +44,7 @@ def ensure_lake(store: LakeStore) -> None:
         raise LakeFormatError(f"{store.path(MARKER)} is not a gatewatch lake marker") from e
     if marker.get("version") != FORMAT_VERSION:
         raise LakeFormatError(
-            f"{store.uri} is a lake of format version {marker.get('version')}; "
+            f"{store.shown} is a lake of format version {marker.get('version')}; "
             f"this gatewatch reads version {FORMAT_VERSION}"
         )
 

@@ -12,13 +12,21 @@ from dataclasses import asdict, fields
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from ingest.record import REQUEST_SCHEMA
 from lake.fold import sql_list
 from lake.jobs import view_sql
-from lake.layout import REQUEST_SEGMENT_SCHEMA, REQUESTS, TOOL_SPAN_SEGMENT_SCHEMA, TOOL_SPANS
+from lake.layout import (
+    REQUEST_SEGMENT_SCHEMA,
+    REQUESTS,
+    TOOL_SPAN_SEGMENT_SCHEMA,
+    TOOL_SPANS,
+    UNKNOWN_DAY,
+    parse_day,
+)
 from lake.manifest import NodeManifest, read_manifests
-from lake.store import LakeStore
+from lake.store import LakeStore, StoredFile
 
 
 def lake_connection(store: LakeStore) -> duckdb.DuckDBPyConnection:
@@ -38,12 +46,27 @@ def lake_connection(store: LakeStore) -> duckdb.DuckDBPyConnection:
                 "hive_partitioning = true, union_by_name = true)"
             )
         else:
-            con.register(f"{name}_arrow", store.read_table(files, schema))
+            con.register(f"{name}_arrow", _partitioned(store, table, files, schema))
             con.execute(f"CREATE VIEW {name} AS FROM {name}_arrow")
     nodes = [asdict(m) for m in read_manifests(store)]
     con.register("lake_nodes_rows", pa.Table.from_pylist(nodes, schema=_NODES_SCHEMA))
     con.execute("CREATE VIEW lake_nodes AS FROM lake_nodes_rows")
     return con
+
+
+def _partitioned(
+    store: LakeStore, table: str, files: list[StoredFile], schema: pa.Schema
+) -> ds.Dataset:
+    """The files of an object store as DuckDB's hive reader shows a local lake's: with a
+    `day` column, a DATE, or VARCHAR when the `unknown` partition is among them."""
+    days = {parse_day(f.path.rsplit("/", 2)[-2]) for f in files}
+    day = pa.field("day", pa.string() if UNKNOWN_DAY in days else pa.date32())
+    return store.dataset(
+        files,
+        schema.append(day),
+        partitioning=ds.partitioning(pa.schema([day]), flavor="hive"),
+        partitions_under=table,
+    )
 
 
 _NODES_SCHEMA = pa.schema(
@@ -52,7 +75,7 @@ _NODES_SCHEMA = pa.schema(
 
 
 def _view_of_views(con: duckdb.DuckDBPyConnection, store: LakeStore) -> None:
-    source = view_sql(store, con)
+    source = view_sql(store, con, lazy=True)
     if source is None:  # no jobs run yet: an empty table of the right shape
         con.register("requests_empty", REQUEST_SCHEMA.empty_table())
         con.execute("CREATE VIEW requests AS FROM requests_empty")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -30,6 +31,11 @@ class StoredFile:
 
 
 class LakeStore:
+    """`uri`: a folder, or `s3://bucket/prefix` with pyarrow's S3 URI options as query
+    parameters — for an S3-compatible store (MinIO, R2, ...)
+    `?endpoint_override=host:port&scheme=http&region=...`; credentials from the AWS
+    environment variables or config files, or `s3://KEY:SECRET@bucket/...`."""
+
     def __init__(self, uri: str) -> None:
         self.uri = uri
         if "://" in uri and not uri.startswith("file://"):
@@ -41,6 +47,15 @@ class LakeStore:
             self.fs = pafs.LocalFileSystem()
             self.local = True
         self.root = root.rstrip("/")
+
+    @property
+    def shown(self) -> str:
+        """The URI without credentials, for logs, errors and `/healthz`."""
+        scheme, sep, rest = self.uri.partition("://")
+        if not sep:
+            return self.uri
+        authority, slash, tail = rest.partition("/")
+        return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
 
     def path(self, relative: str) -> str:
         return f"{self.root}/{relative}" if relative else self.root
@@ -121,8 +136,27 @@ class LakeStore:
         given."""
         if not files:
             return (schema or pa.schema([])).empty_table()
-        dataset = pq.ParquetDataset([f.path for f in files], filesystem=self.fs, schema=schema)
-        return dataset.read()
+        return self.dataset(files, schema).to_table()
+
+    def dataset(
+        self,
+        files: list[StoredFile],
+        schema: pa.Schema | None = None,
+        *,
+        partitioning: ds.Partitioning | None = None,
+        partitions_under: str | None = None,
+    ) -> ds.Dataset:
+        """`files` as a lazy dataset (DuckDB scans a registered one with projection and filter
+        pushdown, fetching only what a query needs); with `partitioning`, the hive folders
+        below `partitions_under` become columns, as DuckDB's own reader makes them."""
+        return ds.dataset(
+            [f.path for f in files],
+            schema=schema,
+            format="parquet",
+            filesystem=self.fs,
+            partitioning=partitioning,
+            partition_base_dir=self.path(partitions_under) if partitions_under else None,
+        )
 
     # --- removing -------------------------------------------------------------------------
 

@@ -84,7 +84,7 @@ class LakeWriter:
         self._manifest_saved = 0.0
         self.stats = WriterStats()
         self.on_commit: Callable[[float], None] | None = None  # as BatchWriter.on_commit
-        self.warehouse = NodeStorage(store.uri)
+        self.warehouse = NodeStorage(store.shown)
 
     @property
     def queued_rows(self) -> int:

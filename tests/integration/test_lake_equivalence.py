@@ -46,7 +46,7 @@ MUST_HAVE_ROWS = (
 )
 
 
-def _start_node(lake: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_node(lake: Path | str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     command = [
         sys.executable,
