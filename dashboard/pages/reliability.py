@@ -8,7 +8,6 @@ from typing import Any
 
 import dash
 import plotly.graph_objects as go
-import polars as pl
 from dash import Input, Output, html
 
 from analytics.figures import error_budget_bars, uptime_with_incidents
@@ -31,7 +30,8 @@ from dashboard.data_reliability import (
     uptime_summary,
 )
 from dashboard.drilldown import Point, explorer_href, in_bucket, link_chart, only
-from dashboard.tables import Column, data_table, format_minute, format_number
+from dashboard.incident_table import incidents_panel
+from dashboard.tables import Column, data_table, format_number
 from warehouse.db import Warehouse
 
 dash.register_page(
@@ -49,7 +49,6 @@ KPI_IDS = ("kpi-sla-met", "kpi-incidents", "kpi-worst-uptime")
 UPTIME_GRAPH_ID = "chart-uptime-incidents"
 BUDGET_GRAPH_ID = "chart-error-budget"
 SLA_TABLE_ID = "sla-table"
-INCIDENTS_TABLE_ID = "incidents-table"
 SLA_PANEL_ID = "sla-panel"
 INCIDENTS_PANEL_ID = "incidents-panel"
 
@@ -115,25 +114,6 @@ SLA_COLUMNS = (
     Column("Remaining", lambda r: format_number(r["budget_remaining"], 1), numeric=True),
 )
 
-INCIDENT_COLUMNS = (
-    Column("Provider", lambda r: r["provider"]),
-    Column("Model", lambda r: r["model"] or "all models"),
-    Column("Start (UTC)", lambda r: format_minute(r["started_at"])),
-    Column("End (UTC)", lambda r: format_minute(r["ended_at"]) + (" (ongoing)" * r["ongoing"])),
-    Column("Minutes", lambda r: format_count(r["duration_minutes"]), numeric=True),
-    Column("Failed", lambda r: format_count(r["failed_requests"]), numeric=True),
-    Column("Uptime", lambda r: format_percent(r["uptime"]), numeric=True),
-    Column("Worst 5-min", lambda r: format_percent(r["worst_uptime"]), numeric=True),
-    Column(
-        "Top error",
-        lambda r: (
-            f"{r['top_error_type']} ({format_percent(r['top_error_share'])})"
-            if r["top_error_type"]
-            else "—"
-        ),
-    ),
-)
-
 
 def _kpis(summary: dict[str, Any]) -> list[str]:
     """Values then details of the KPI cards, in `KPI_IDS` order."""
@@ -148,12 +128,6 @@ def _kpis(summary: dict[str, Any]) -> list[str]:
         summary["worst_provider"] or "no eligible traffic",
     ]
     return values + details
-
-
-def _incidents_panel(rows: pl.DataFrame) -> Any:
-    if rows.is_empty():
-        return html.P("No incident in the selected days.", className="empty-note")
-    return data_table(INCIDENTS_TABLE_ID, INCIDENT_COLUMNS, rows.to_dicts())
 
 
 def _step_note(step_minutes: int) -> str:
@@ -200,7 +174,7 @@ def register_callbacks(app: dash.Dash, warehouse: Warehouse) -> None:
             ),
             error_budget_bars(sla, title="Error budget used (100% = all of it)"),
             data_table(SLA_TABLE_ID, SLA_COLUMNS, sla.to_dicts()),
-            _incidents_panel(incident_rows),
+            incidents_panel(incident_rows),
             _step_note(step),
             False,
             True,

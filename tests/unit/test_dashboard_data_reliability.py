@@ -244,3 +244,41 @@ def test_routing_export_is_the_cli_output_for_one_model(warehouse: Warehouse) ->
         {"model": "fireworks_ai/qwen3-coder", "order": 2},
     ]
     assert routing_export_text(warehouse, "no/such-model", "openrouter") is None
+
+
+def test_the_incident_table_lists_the_newest_and_says_how_many_there_are() -> None:
+    """A page of hundreds of incident rows froze the browser: the newest 50 are listed."""
+    import datetime as dt
+
+    import polars as pl
+
+    from dashboard.incident_table import INCIDENT_ROWS_SHOWN, incidents_panel
+
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    rows = pl.DataFrame(
+        [
+            {
+                "provider": "openai",
+                "model": None,
+                "started_at": start - dt.timedelta(hours=i),
+                "ended_at": start - dt.timedelta(hours=i) + dt.timedelta(minutes=20),
+                "duration_minutes": 20,
+                "requests": 100,
+                "eligible_requests": 100,
+                "failed_requests": 30,
+                "uptime": 0.7,
+                "worst_uptime": 0.5,
+                "top_error_type": "server_error",
+                "top_error_share": 1.0,
+                "ongoing": False,
+            }
+            for i in range(120)
+        ]
+    )
+    note, table = incidents_panel(rows).children
+    assert "50 newest of 120 incidents" in note.children
+    body = table.children[1].children
+    assert len(body) == INCIDENT_ROWS_SHOWN == 50
+    assert "2026-03-01 00:00" in str(body[0].children[2].children)  # the newest first
+    few = incidents_panel(rows.head(3))
+    assert len(few.children[1].children) == 3  # a table alone, no note
