@@ -1,5 +1,5 @@
-"""The single writer: a bounded queue of Arrow batches drained by one thread, which commits
-everything waiting as one transaction (group commit) and acknowledges after COMMIT.
+"""The single writer: a group-commit queue (`ingest.group_commit`) whose thread commits
+everything waiting as one DuckDB transaction and acknowledges after COMMIT.
 
 DuckDB fsyncs its WAL on commit, so a resolved future means the rows survive `kill -9`.
 Rows are deduplicated on `request_id` (within the batch and against the table), so a
@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import datetime
 import logging
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.group_commit import (
+    GroupCommitQueue,
+    QueueFull,
+    Submission,
+    WriteResult,
+    WriterStats,
+    WriterStopped,
+    resolve,
+)
 from ingest.logs import SOURCE as EVENT_SOURCE
 from ingest.record import REQUEST_SCHEMA, TOOL_SPAN_SCHEMA
 from ingest.writer_sql import (
@@ -46,34 +50,11 @@ from warehouse.transactions import transaction
 
 log = logging.getLogger(__name__)
 
-
-class QueueFull(Exception):
-    """The writer is saturated; the client should retry later (HTTP 503 + Retry-After)."""
-
-
-class WriterStopped(Exception):
-    """The writer no longer accepts work (shutting down)."""
+# The queue's types are part of this module's interface (the API and tests import them here).
+__all__ = ["BatchWriter", "QueueFull", "WriteResult", "WriterStats", "WriterStopped"]
 
 
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    rows: int  # rows submitted
-    batch_rows: int  # rows in the committed transaction that carried them
-    batch_inserted: int  # new rows that transaction stored (the rest were duplicates)
-
-
-@dataclass(slots=True)
-class WriterStats:
-    submitted_rows: int = 0
-    stored_rows: int = 0
-    duplicate_rows: int = 0
-    merged_rows: int = 0  # event records that completed another row instead of adding one
-    failed_rows: int = 0
-    batches: int = 0
-    reopens: int = 0  # times the database was opened anew after DuckDB invalidated it
-
-
-class BatchWriter:
+class BatchWriter(GroupCommitQueue):
     def __init__(
         self,
         warehouse: Warehouse,
@@ -81,120 +62,23 @@ class BatchWriter:
         max_queued_rows: int = 200_000,
         max_batch_rows: int = 50_000,
     ) -> None:
+        super().__init__(max_queued_rows=max_queued_rows, max_batch_rows=max_batch_rows)
         self._warehouse = warehouse
-        self._max_queued_rows = max_queued_rows
-        self._max_batch_rows = max_batch_rows
-        self._queue: deque[tuple[Rows, Future[WriteResult]]] = deque()
-        self._queued_rows = 0
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-        self.stats = WriterStats()
-        # Whether more rows are on their way (bodies being decoded): a commit then waits up
-        # to `gather_seconds` for them, until `gather_rows` are queued. A commit has a fixed
-        # cost of ~5 ms of CPU whatever its size, so under load fewer, larger commits leave
-        # the cores to decoding (512 rows: 24 us/row; 2,048: 14). None: commit at once.
-        self.more_coming: Callable[[], bool] | None = None
-        self.gather_rows = 8_192
-        self.gather_seconds = 0.010
-        # Called on the writer thread with each committed transaction's duration in seconds
-        # (/metrics observes it); it must not raise.
-        self.on_commit: Callable[[float], None] | None = None
         self._tool_spans_seen = False
         # None until first needed; then kept current (this writer is the only one)
         self._event_rows_seen: bool | None = None
         self._last_claim: int | None = None
 
-    # --- producer side ------------------------------------------------------------------
-
-    @property
-    def queued_rows(self) -> int:
-        return self._queued_rows
-
     @property
     def warehouse(self) -> Warehouse:
         return self._warehouse
 
-    def submit(self, requests: pa.Table, tool_spans: pa.Table | None = None) -> Future[WriteResult]:
-        """Queue rows for the next commit; raises QueueFull when saturated."""
-        future: Future[WriteResult] = Future()
-        rows = Rows(requests, tool_spans if tool_spans is not None else _EMPTY_TOOL_SPANS)
-        if rows.size == 0:
-            future.set_result(WriteResult(0, 0, 0))
-            return future
-        with self._cond:
-            if self._stopping:
-                raise WriterStopped("the writer is shutting down")
-            if self._queued_rows and self._queued_rows + rows.size > self._max_queued_rows:
-                raise QueueFull(f"{self._queued_rows} rows are waiting to be written")
-            self._queue.append((rows, future))
-            self._queued_rows += rows.size
-            self.stats.submitted_rows += requests.num_rows
-            self._cond.notify()
-        return future
-
-    # --- lifecycle ----------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="gatewatch-writer", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop accepting work, commit what is queued, end the thread."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def flush(self, timeout: float = 60.0) -> None:
-        """Wait until everything submitted so far is committed."""
-        marker: Future[WriteResult] = Future()
-        with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                return
-            self._queue.append((Rows(_EMPTY_REQUESTS, _EMPTY_TOOL_SPANS), marker))
-            self._cond.notify()
-        marker.result(timeout)
-
-    # --- writer thread ------------------------------------------------------------------
-
-    def _take_batch(self) -> list[tuple[Rows, Future[WriteResult]]] | None:
-        with self._cond:
-            while not self._queue and not self._stopping:
-                self._cond.wait()
-            if not self._queue:
-                return None
-            self._gather()
-            batch = [self._queue.popleft()]
-            rows = batch[0][0].size
-            while self._queue and rows + self._queue[0][0].size <= self._max_batch_rows:
-                item = self._queue.popleft()
-                rows += item[0].size
-                batch.append(item)
-            self._queued_rows -= rows
-            return batch
-
-    def _gather(self) -> None:
-        """Wait (holding the condition) while more rows are coming, up to the gather limits."""
-        more_coming = self.more_coming
-        if more_coming is None:
-            return
-        deadline = time.monotonic() + self.gather_seconds
-        while (
-            not self._stopping
-            and self._queued_rows < self.gather_rows
-            and more_coming()
-            and (left := deadline - time.monotonic()) > 0
-        ):
-            self._cond.wait(left)
-
     def _run(self) -> None:
         cursor: duckdb.DuckDBPyConnection | None = self._warehouse.connection.cursor()
         while (batch := self._take_batch()) is not None:
-            if not any(rows.size for rows, _ in batch):
-                for _, future in batch:
-                    _resolve(future, WriteResult(0, 0, 0))
+            if not any(item.size for item in batch):
+                for item in batch:
+                    resolve(item.future, WriteResult(0, 0, 0))
                 continue
             if cursor is None:
                 try:
@@ -203,11 +87,9 @@ class BatchWriter:
                     self._fail(batch, e)
                     continue
             try:
-                merged = Rows(
-                    pa.concat_tables([rows.requests for rows, _ in batch]),
-                    pa.concat_tables([rows.tool_spans for rows, _ in batch]),
-                )
-                inserted = self._commit(cursor, merged)
+                requests = pa.concat_tables([item.requests for item in batch])
+                tool_spans = pa.concat_tables([item.tool_spans for item in batch])
+                inserted = self._commit(cursor, requests, tool_spans)
             except duckdb.FatalException as e:
                 # DuckDB invalidates the whole database after a fatal error (a checkpoint that
                 # hit a full disk, say): every statement fails until it is opened anew.
@@ -221,34 +103,30 @@ class BatchWriter:
                 except duckdb.FatalException:
                     cursor = None
                 continue
-            for rows, future in batch:
-                _resolve(
-                    future,
-                    WriteResult(rows.requests.num_rows, merged.requests.num_rows, inserted),
-                )
+            for item in batch:
+                result = WriteResult(item.requests.num_rows, requests.num_rows, inserted)
+                resolve(item.future, result)
 
     def _commit_one_by_one(
-        self,
-        cursor: duckdb.DuckDBPyConnection,
-        batch: list[tuple[Rows, Future[WriteResult]]],
+        self, cursor: duckdb.DuckDBPyConnection, batch: list[Submission]
     ) -> None:
-        for i, (rows, future) in enumerate(batch):
+        for i, item in enumerate(batch):
             try:
-                inserted = self._commit(cursor, rows) if rows.size else 0
+                inserted = self._commit(cursor, item.requests, item.tool_spans) if item.size else 0
             except duckdb.FatalException as e:  # the database is gone, for the rest too
                 self._fail(batch[i:], e)
                 raise
             except Exception as e:  # reported to the submitter
-                self.stats.failed_rows += rows.requests.num_rows
-                _resolve(future, e)
+                self.stats.failed_rows += item.requests.num_rows
+                resolve(item.future, e)
             else:
-                n = rows.requests.num_rows
-                _resolve(future, WriteResult(n, n, inserted))
+                n = item.requests.num_rows
+                resolve(item.future, WriteResult(n, n, inserted))
 
-    def _fail(self, batch: list[tuple[Rows, Future[WriteResult]]], error: Exception) -> None:
-        for rows, future in batch:
-            self.stats.failed_rows += rows.requests.num_rows
-            _resolve(future, error)
+    def _fail(self, batch: list[Submission], error: Exception) -> None:
+        for item in batch:
+            self.stats.failed_rows += item.requests.num_rows
+            resolve(item.future, error)
 
     def _reopen(self) -> duckdb.DuckDBPyConnection:
         """Open the invalidated database anew; while that fails, batches fail (503) and the
@@ -259,11 +137,12 @@ class BatchWriter:
         log.warning("the database was reopened after a fatal error; ingest resumes")
         return self._warehouse.connection.cursor()
 
-    def _commit(self, cursor: duckdb.DuckDBPyConnection, rows: Rows) -> int:
+    def _commit(
+        self, cursor: duckdb.DuckDBPyConnection, submitted: pa.Table, tool_spans: pa.Table
+    ) -> int:
         started = time.perf_counter()
-        submitted = rows.requests.num_rows
-        requests, events = _stage_requests(rows.requests.cast(REQUEST_SCHEMA))
-        tool_spans = _dedupe(rows.tool_spans.cast(TOOL_SPAN_SCHEMA), ["trace_id", "span_id"])
+        requests, events = _stage_requests(submitted.cast(REQUEST_SCHEMA))
+        tool_spans = _dedupe(tool_spans.cast(TOOL_SPAN_SCHEMA), ["trace_id", "span_id"])
         since = _earliest_start(requests, tool_spans)
         # Rows may merge when events are staged, or when spans are staged after events
         # were stored; else the fast path has no merge cost at all.
@@ -292,7 +171,7 @@ class BatchWriter:
         stats.batches += 1
         stats.stored_rows += inserted
         stats.merged_rows += merged
-        stats.duplicate_rows += submitted - inserted - merged
+        stats.duplicate_rows += submitted.num_rows - inserted - merged
         if self.on_commit is not None:
             self.on_commit(time.perf_counter() - started)
         return inserted
@@ -340,32 +219,7 @@ class BatchWriter:
         return self._tool_spans_seen
 
 
-def _resolve(future: Future[WriteResult], outcome: WriteResult | BaseException) -> None:
-    """Answer a submitter; one that gave up (cancelled its future) must not stop the writer."""
-    try:
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
-    except InvalidStateError:
-        pass
-
-
-@dataclass(frozen=True, slots=True)
-class Rows:
-    """One submission: request rows plus the tool-execution spans that came with them."""
-
-    requests: pa.Table
-    tool_spans: pa.Table
-
-    @property
-    def size(self) -> int:
-        return self.requests.num_rows + self.tool_spans.num_rows
-
-
-_EMPTY_REQUESTS = REQUEST_SCHEMA.empty_table()
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-_EMPTY_TOOL_SPANS = TOOL_SPAN_SCHEMA.empty_table()
 
 
 def _dedupe(table: pa.Table, key: list[str]) -> pa.Table:

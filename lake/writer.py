@@ -11,19 +11,15 @@ are resolved when the jobs read the lake (`lake.fold`), so nodes share no state 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.group_commit import GroupCommitQueue, Submission, WriteResult, resolve
 from ingest.record import REQUEST_SCHEMA, TOOL_SPAN_SCHEMA
-from ingest.writer import QueueFull, WriteResult, WriterStats, WriterStopped
 from lake.layout import (
     REQUEST_SEGMENT_SCHEMA,
     REQUESTS,
@@ -50,18 +46,9 @@ class NodeStorage:
     quarantined_wals: list[Path] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class _Submission:
-    requests: pa.Table
-    tool_spans: pa.Table
-    future: Future[WriteResult]
+class LakeWriter(GroupCommitQueue):
+    thread_name = "gatewatch-lake-writer"
 
-    @property
-    def size(self) -> int:
-        return self.requests.num_rows + self.tool_spans.num_rows
-
-
-class LakeWriter:
     def __init__(
         self,
         store: LakeStore,
@@ -70,92 +57,29 @@ class LakeWriter:
         max_queued_rows: int = 200_000,
         max_batch_rows: int = 50_000,
     ) -> None:
+        super().__init__(max_queued_rows=max_queued_rows, max_batch_rows=max_batch_rows)
         self._store = store
         self.node = node or new_node_id()
-        self._max_queued_rows = max_queued_rows
-        self._max_batch_rows = max_batch_rows
-        self._queue: deque[_Submission] = deque()
-        self._queued_rows = 0
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
         self._commit = 0
         self._manifest = NodeManifest.start(self.node)
         self._manifest_saved = 0.0
-        self.stats = WriterStats()
-        self.on_commit: Callable[[float], None] | None = None  # as BatchWriter.on_commit
         self.warehouse = NodeStorage(store.shown)
-
-    @property
-    def queued_rows(self) -> int:
-        return self._queued_rows
 
     @property
     def store(self) -> LakeStore:
         return self._store
 
-    def submit(self, requests: pa.Table, tool_spans: pa.Table | None = None) -> Future[WriteResult]:
-        """Queue rows for the next commit; raises QueueFull when saturated."""
-        future: Future[WriteResult] = Future()
-        item = _Submission(requests, tool_spans if tool_spans is not None else _NO_SPANS, future)
-        if item.size == 0:
-            future.set_result(WriteResult(0, 0, 0))
-            return future
-        with self._cond:
-            if self._stopping:
-                raise WriterStopped("the writer is shutting down")
-            if self._queued_rows and self._queued_rows + item.size > self._max_queued_rows:
-                raise QueueFull(f"{self._queued_rows} rows are waiting to be written")
-            self._queue.append(item)
-            self._queued_rows += item.size
-            self.stats.submitted_rows += requests.num_rows
-            self._cond.notify()
-        return future
-
-    # --- lifecycle ----------------------------------------------------------------------
-
     def start(self) -> None:
         ensure_lake(self._store)
         self._manifest.save(self._store)
-        self._thread = threading.Thread(target=self._run, name="gatewatch-lake-writer", daemon=True)
-        self._thread.start()
+        super().start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop accepting work, write what is queued, end the thread, close the manifest."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
+        super().stop(timeout)
         if self._thread is not None:
-            self._thread.join(timeout)
             self._manifest.stopped_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             self._save_manifest(force=True)
-
-    def flush(self, timeout: float = 60.0) -> None:
-        """Wait until everything submitted so far is written."""
-        marker: Future[WriteResult] = Future()
-        with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                return
-            self._queue.append(_Submission(_NO_REQUESTS, _NO_SPANS, marker))
-            self._cond.notify()
-        marker.result(timeout)
-
-    # --- writer thread ------------------------------------------------------------------
-
-    def _take_batch(self) -> list[_Submission] | None:
-        with self._cond:
-            while not self._queue and not self._stopping:
-                self._cond.wait()
-            if not self._queue:
-                return None
-            batch = [self._queue.popleft()]
-            rows = batch[0].size
-            while self._queue and rows + self._queue[0].size <= self._max_batch_rows:
-                item = self._queue.popleft()
-                rows += item.size
-                batch.append(item)
-            self._queued_rows -= rows
-            return batch
 
     def _run(self) -> None:
         while (batch := self._take_batch()) is not None:
@@ -171,20 +95,20 @@ class LakeWriter:
                     log.warning("lake commit failed: %s", e)
                     for s in batch:
                         self.stats.failed_rows += s.requests.num_rows
-                        _resolve(s.future, e)
+                        resolve(s.future, e)
                     continue
             for s in batch:
                 rows = s.requests.num_rows
-                _resolve(s.future, WriteResult(rows, requests.num_rows, requests.num_rows))
+                resolve(s.future, WriteResult(rows, requests.num_rows, requests.num_rows))
 
-    def _castable(self, item: _Submission) -> bool:
+    def _castable(self, item: Submission) -> bool:
         """Bring a submission to the segment schema; one that does not fit fails alone."""
         try:
             item.requests = item.requests.cast(REQUEST_SCHEMA)
             item.tool_spans = item.tool_spans.cast(TOOL_SPAN_SCHEMA)
         except (pa.ArrowInvalid, ValueError, TypeError) as e:
             self.stats.failed_rows += item.requests.num_rows
-            _resolve(item.future, e)
+            resolve(item.future, e)
             return False
         return True
 
@@ -235,18 +159,3 @@ def _by_day(table: pa.Table) -> list[tuple[str, pa.Table]]:
         return []
     days = pc.fill_null(pc.strftime(table.column("started_at"), format="%Y-%m-%d"), UNKNOWN_DAY)
     return [(day, table.filter(pc.equal(days, day))) for day in pc.unique(days).to_pylist()]
-
-
-def _resolve(future: Future[WriteResult], outcome: WriteResult | BaseException) -> None:
-    """Answer a submitter; one that gave up (cancelled its future) must not stop the writer."""
-    try:
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
-    except InvalidStateError:
-        pass
-
-
-_NO_REQUESTS = REQUEST_SCHEMA.empty_table()
-_NO_SPANS = TOOL_SPAN_SCHEMA.empty_table()
