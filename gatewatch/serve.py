@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from analytics.settings import AnalyticsSettings
@@ -112,6 +113,13 @@ def _alerts_summary(rules: tuple[AlertRule, ...]) -> str:
     return f"{len(rules)} rule(s), evaluated after every jobs run → {', '.join(targets)}"
 
 
+def ingest_server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """The ingest API's HTTP server (`serve` and a lake node's): quiet, keep-alive 30 s."""
+    return uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, timeout_keep_alive=30
+    )
+
+
 def ingest_settings(max_body_bytes: int) -> IngestSettings:
     """The ingest API's settings: the body limit given, the rest from the environment."""
     try:
@@ -169,14 +177,7 @@ def serve(
     )
     app.include_router(admin_router(token, warehouse, writer, jobs))
     dashboard = _start_dashboard(warehouse, options.host, options.dashboard_port, access.access)
-    config = uvicorn.Config(
-        app,
-        host=options.host,
-        port=options.ingest_port,
-        log_level="warning",
-        access_log=False,
-        timeout_keep_alive=30,
-    )
+    config = ingest_server_config(app, options.host, options.ingest_port)
     server = uvicorn.Server(config)
     # Bind before announcing ownership, so a client that finds the owner file can connect.
     ingest_socket = config.bind_socket()

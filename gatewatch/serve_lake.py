@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from gatewatch.errors import GatewatchError
-from gatewatch.serve import ingest_settings
+from gatewatch.serve import ingest_server_config, ingest_settings
 from ingest.app import create_app as create_ingest_app
 from ingest.grpc_server import start_grpc_receiver
 from ingest.metrics import IngestMetrics
@@ -59,14 +59,7 @@ def serve_lake_node(options: LakeNodeOptions, *, say: Callable[[str], None] = pr
         metrics=metrics,
         preparer=preparer,
     )
-    config = uvicorn.Config(
-        app,
-        host=options.host,
-        port=options.ingest_port,
-        log_level="warning",
-        access_log=False,
-        timeout_keep_alive=30,
-    )
+    config = ingest_server_config(app, options.host, options.ingest_port)
     server = uvicorn.Server(config)
     grpc_receiver = None
     try:
