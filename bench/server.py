@@ -121,6 +121,19 @@ def serve_command(
     ]
 
 
+def keep_every_row(workdir: Path, source: Path | None = None) -> dict[str, str]:
+    """Environment for a serve that must keep every row it stores: fixed-date test and bench
+    traffic ages past the default retention (90 days), which serve's first jobs run applies.
+    A config the caller's environment names is left as it is, and a source tree older than
+    retention gets none (it would refuse the section)."""
+    root = source or Path(__file__).resolve().parent.parent
+    if os.environ.get("GATEWATCH_CONFIG") or not (root / "warehouse/retention.py").exists():
+        return {}
+    path = workdir / "keep-every-row.toml"
+    path.write_text("[retention]\nrequests_days = 0\ntool_spans_days = 0\n")
+    return {"GATEWATCH_CONFIG": str(path)}
+
+
 def start_server(source: Path, workdir: Path, *, grpc: bool, timeout: float = 120.0) -> Server:
     ingest_port, dashboard_port = free_port(), free_port()
     grpc_port = free_port() if grpc else 0  # 0 turns gRPC off, leaving 4317 to others
@@ -132,7 +145,12 @@ def start_server(source: Path, workdir: Path, *, grpc: bool, timeout: float = 12
             cwd=source,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath},
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": pythonpath,
+                **keep_every_row(workdir, source),
+            },
             start_new_session=True,  # Ctrl-C reaches only the bench, which stops serve itself
         )
     server = Server(process, ingest_port, grpc_port, log_path)

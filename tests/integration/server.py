@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.server import free_port, serve_command
+from bench.server import free_port, keep_every_row, serve_command
 
 
 def run_cli(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -60,7 +60,7 @@ def start_serve(db: Path, *, jobs_every: str = "1h", timeout: float = 60.0) -> S
         serve_command(db, ingest_port, grpc_port, dashboard_port, jobs_every),
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **keep_every_row(db.parent)},
     )
     served = Served(
         db,
