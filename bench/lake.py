@@ -41,7 +41,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from bench.bodies import PROTOBUF, encode_pool  # noqa: E402
 from bench.jobs import stamped  # noqa: E402
 from bench.load import Load, connector  # noqa: E402
-from bench.server import free_port  # noqa: E402
+from bench.server import free_port, lake_node_command  # noqa: E402
 from lake.executors import RayExecutor  # noqa: E402
 from lake.jobs import run_lake_jobs  # noqa: E402
 from lake.layout import REQUEST_SEGMENT_SCHEMA, REQUESTS, day_dir  # noqa: E402
@@ -65,20 +65,7 @@ def load_average() -> str:
 def start_node(lake: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gatewatch.cli",
-            "serve",
-            "--lake",
-            str(lake),
-            "--host",
-            "127.0.0.1",
-            "--ingest-port",
-            str(port),
-            "--grpc-port",
-            "0",
-        ],
+        lake_node_command(lake, port),
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         env={**os.environ, "GATEWATCH_INGEST_WORKERS": str(workers)},

@@ -121,6 +121,25 @@ def serve_command(
     ]
 
 
+def lake_node_command(lake: Path | str, ingest_port: int) -> list[str]:
+    """The argv of a `gatewatch serve --lake` ingest node on 127.0.0.1 (gRPC off), run by this
+    interpreter (the lake bench's nodes and the lake tests' alike)."""
+    return [
+        sys.executable,
+        "-m",
+        "gatewatch.cli",
+        "serve",
+        "--lake",
+        str(lake),
+        "--host",
+        "127.0.0.1",
+        "--ingest-port",
+        str(ingest_port),
+        "--grpc-port",
+        "0",
+    ]
+
+
 def keep_every_row(workdir: Path, source: Path | None = None) -> dict[str, str]:
     """Environment for a serve that must keep every row it stores: fixed-date test and bench
     traffic ages past the default retention (90 days), which serve's first jobs run applies.

@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import httpx
 import pytest
 
 from analytics.jobs import ALL_JOBS
-from bench.server import free_port
+from bench.server import free_port, lake_node_command
 from gatewatch.files import discover, payloads
 from gatewatch.owner_client import INGEST_PATHS
 from sample_data.generator import generate
@@ -48,20 +47,7 @@ MUST_HAVE_ROWS = (
 
 def _start_node(lake: Path | str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gatewatch.cli",
-        "serve",
-        "--lake",
-        str(lake),
-        "--host",
-        "127.0.0.1",
-        "--ingest-port",
-        str(port),
-        "--grpc-port",
-        "0",
-    ]
+    command = lake_node_command(lake, port)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GATEWATCH_INGEST_WORKERS": "0"}
     process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
