@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
@@ -41,7 +40,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from bench.bodies import PROTOBUF, encode_pool  # noqa: E402
 from bench.jobs import stamped  # noqa: E402
 from bench.load import Load, connector  # noqa: E402
-from bench.server import free_port, lake_node_command  # noqa: E402
+from bench.server import free_port, lake_node_command, wait_healthy  # noqa: E402
 from lake.executors import RayExecutor  # noqa: E402
 from lake.jobs import run_lake_jobs  # noqa: E402
 from lake.layout import REQUEST_SEGMENT_SCHEMA, REQUESTS, day_dir  # noqa: E402
@@ -70,18 +69,11 @@ def start_node(lake: Path, workers: int, log: Path) -> tuple[subprocess.Popen[by
         stderr=subprocess.STDOUT,
         env={**os.environ, "GATEWATCH_INGEST_WORKERS": str(workers)},
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"lake node exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process, port
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit("lake node did not become healthy")
+    try:
+        wait_healthy(process, f"http://127.0.0.1:{port}", log)
+    except RuntimeError as e:
+        raise SystemExit(f"lake node: {e}") from e
+    return process, port
 
 
 def ingest_rate(nodes: int, bodies: list[bytes], args: argparse.Namespace, work: Path) -> float:

@@ -140,6 +140,25 @@ def lake_node_command(lake: Path | str, ingest_port: int) -> list[str]:
     ]
 
 
+def wait_healthy(
+    process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 60
+) -> None:
+    """Until `url`/healthz answers 200; RuntimeError (with the log) if the process exits or
+    the time runs out, which kills it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{url} did not become healthy in {timeout:.0f} s")
+
+
 def keep_every_row(workdir: Path, source: Path | None = None) -> dict[str, str]:
     """Environment for a serve that must keep every row it stores: fixed-date test and bench
     traffic ages past the default retention (90 days), which serve's first jobs run applies.

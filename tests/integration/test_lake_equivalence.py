@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from analytics.jobs import ALL_JOBS
-from bench.server import free_port, lake_node_command
+from bench.server import free_port, lake_node_command, wait_healthy
 from gatewatch.files import discover, payloads
 from gatewatch.owner_client import INGEST_PATHS
 from sample_data.generator import generate
@@ -51,18 +50,8 @@ def _start_node(lake: Path | str, log: Path) -> tuple[subprocess.Popen[bytes], s
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GATEWATCH_INGEST_WORKERS": "0"}
     process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"lake node exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError("lake node did not become healthy")
+    wait_healthy(process, url, log)
+    return process, url
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
