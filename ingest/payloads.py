@@ -16,9 +16,9 @@ import pyarrow as pa
 from ingest.logs import map_logs
 from ingest.otlp import PayloadError, decode_traces_json, decode_traces_protobuf
 from ingest.otlp_logs import decode_logs_json, decode_logs_protobuf
-from ingest.record import records_to_table, tool_spans_to_table
+from ingest.record import records_to_table, rows_to_table, tool_spans_to_table
 from ingest.request_logs import RecordError, map_request_logs, parse_request_log_body
-from ingest.spans import map_spans
+from ingest.spans import map_span_rows
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024  # OTLP spec recommendation, after decompression
 
@@ -100,9 +100,9 @@ def prepare_traces(body: bytes, encoding: str, *, tenant: str | None = None) -> 
     clock = StageClock()
     decoded = decode_traces_protobuf(body) if encoding == PROTOBUF else decode_traces_json(body)
     clock.lap("decode")
-    mapped = map_spans(decoded, ingested_at_us=now_us(), tenant=tenant)
+    mapped = map_span_rows(decoded, ingested_at_us=now_us(), tenant=tenant)
     clock.lap("map")
-    table = records_to_table(mapped.records)
+    table = rows_to_table(mapped.rows)
     tool_spans = tool_spans_to_table(mapped.tool_spans) if mapped.tool_spans else None
     clock.lap("arrow")
     return Prepared(

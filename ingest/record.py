@@ -48,9 +48,23 @@ _INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
 def records_to_table(records: list[Record]) -> pa.Table:
     try:
         table = pa.Table.from_pylist(records, schema=REQUEST_SCHEMA)
+    except (pa.ArrowInvalid, OverflowError):  # a number too large: `rows_to_table` fits it
+        return rows_to_table([tuple(map(r.get, REQUEST_SCHEMA.names)) for r in records])
+    return _map_apps(table) if APP_ALIASES and table.num_rows else table
+
+
+def rows_to_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    """Rows (one tuple per request, in `REQUEST_SCHEMA`'s column order) → the table."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(REQUEST_SCHEMA)
+    try:
+        arrays = [pa.array(c, type=f.type) for c, f in zip(columns, REQUEST_SCHEMA, strict=True)]
     except (pa.ArrowInvalid, OverflowError):
         # A number too large for its column costs that field (NULL, counted), not the batch.
-        table = pa.Table.from_pylist([_fitted(r) for r in records], schema=REQUEST_SCHEMA)
+        arrays = [
+            pa.array(_fitted(c, f.name), type=f.type)
+            for c, f in zip(columns, REQUEST_SCHEMA, strict=True)
+        ]
+    table = pa.Table.from_arrays(arrays, schema=REQUEST_SCHEMA)
     return _map_apps(table) if APP_ALIASES and table.num_rows else table
 
 
@@ -63,14 +77,18 @@ def _map_apps(table: pa.Table) -> pa.Table:
     return table.set_column(index, table.schema.field(index), mapped.cast(pa.string()))
 
 
-def _fitted(record: Record) -> Record:
-    fitted = dict(record)
-    for name, (low, high) in _INTEGER_BOUNDS.items():
-        value = fitted.get(name)
+def _fitted(column: tuple[Any, ...], name: str) -> tuple[Any, ...]:
+    bounds = _INTEGER_BOUNDS.get(name)
+    if bounds is None:
+        return column
+    low, high = bounds
+    fitted = []
+    for value in column:
         if isinstance(value, int) and not low <= value <= high:
-            fitted[name] = None
+            value = None
             count_cut(VALUE_OUT_OF_RANGE)
-    return fitted
+        fitted.append(value)
+    return tuple(fitted)
 
 
 def tool_spans_to_table(tool_spans: list[Record]) -> pa.Table:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from ingest.conventions import (
     genai,
@@ -27,7 +28,7 @@ from ingest.conventions.span_record import (
     build_record,
 )
 from ingest.otlp import DecodedSpans, SpanView
-from ingest.record import Record
+from ingest.record import REQUEST_SCHEMA, Record
 
 CONVENTIONS: tuple[SpanConvention, ...] = (
     openinference.CONVENTION,  # `openinference.span.kind`
@@ -52,6 +53,42 @@ class MappedSpans:
     rejected: int
     errors: list[str]
     warnings: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class SpanRows:
+    """`MappedSpans` with each request as a row in `REQUEST_SCHEMA`'s column order."""
+
+    rows: list[tuple[Any, ...]]
+    tool_spans: list[Record]
+    spans: int
+    rejected: int
+    errors: list[str]
+    warnings: Counter[str]
+
+
+def map_span_rows(
+    decoded: DecodedSpans, *, ingested_at_us: int, tenant: str | None = None
+) -> SpanRows:
+    """The compiled mapper where it was built (`ingest/span_rows.pyx`), else the reference."""
+    if span_rows is None:
+        mapped = map_spans(decoded, ingested_at_us=ingested_at_us, tenant=tenant)
+        names = REQUEST_SCHEMA.names
+        rows = [tuple(map(record.get, names)) for record in mapped.records]
+        tool_spans, warnings = mapped.tool_spans, mapped.warnings
+    else:
+        warnings = Counter()
+        rows, tool_spans, _ = span_rows.request_rows(
+            decoded.spans, ingested_at_us, tenant, warnings
+        )
+    return SpanRows(
+        rows=rows,
+        tool_spans=tool_spans,
+        spans=len(decoded.spans) + decoded.rejected,
+        rejected=decoded.rejected,
+        errors=decoded.errors,
+        warnings=warnings,
+    )
 
 
 def map_spans(
@@ -97,3 +134,9 @@ def map_spans(
         errors=decoded.errors,
         warnings=warnings,
     )
+
+
+try:  # compiled at install (hatch_build.py); it imports this module, so it comes last
+    from ingest import span_rows
+except ImportError:
+    span_rows = None

@@ -45,13 +45,14 @@ LLM_CALL_TYPES = frozenset(
 APP_KEYS = ("metadata.user_api_key_alias", "metadata.user_api_key_team_alias")
 
 
-_has_metadata = key_prefix_test("metadata.")
+METADATA_PREFIX = "metadata."
+_has_metadata = key_prefix_test(METADATA_PREFIX)
 
 
 def claims(span: SpanView) -> bool:
     attrs = span.attributes
     return span.name == SPAN_NAME or (
-        isinstance(attrs.get("llm.is_streaming"), str) and _has_metadata(span)
+        isinstance(attrs.get(STREAMING_KEY), str) and _has_metadata(span)
     )
 
 

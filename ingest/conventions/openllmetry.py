@@ -36,17 +36,19 @@ LLM_REQUEST_TYPES = frozenset({"chat", "completion"})  # LLMRequestTypeValues, m
 # Span names of the per-vendor instrumentations: `openai.chat`, `anthropic.chat`, ...
 SPAN_NAME = re.compile(r"^[a-z][a-z0-9_]*\.(chat|completion)$")
 _SPAN_NAME_ENDINGS = (".chat", ".completion")  # checked first: most names end otherwise
-_has_marker = key_prefix_test(("gen_ai.completion.", "gen_ai.prompt.", "llm.usage.", "traceloop."))
+REQUEST_TYPE_KEY = "llm.request.type"
+MARKER_PREFIXES = ("gen_ai.completion.", "gen_ai.prompt.", "llm.usage.", "traceloop.")
+_has_marker = key_prefix_test(MARKER_PREFIXES)
 # `SpanAttributes.LLM_IS_STREAMING`: a boolean here, the text "True"/"False" from LiteLLM.
 STREAMING_KEY = "llm.is_streaming"
 
 
 def claims(span: SpanView) -> bool:
     attrs = span.attributes
-    return "llm.request.type" in attrs or _vendor_span_name(span.name) or _has_marker(span)
+    return REQUEST_TYPE_KEY in attrs or vendor_span_name(span.name) or _has_marker(span)
 
 
-def _vendor_span_name(name: str) -> bool:
+def vendor_span_name(name: str) -> bool:
     return name.endswith(_SPAN_NAME_ENDINGS) and bool(SPAN_NAME.match(name))
 
 

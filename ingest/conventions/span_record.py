@@ -208,7 +208,7 @@ def span_times(
     return start // 1000, (end - start) / 1_000_000
 
 
-def _exception_signals(span: SpanView) -> tuple[tuple[str | None, ...], bool]:
+def exception_signals(span: SpanView) -> tuple[tuple[str | None, ...], bool]:
     """(`error.type` and `exception.type` of the span's exception events, whether one of them
     is the GenAI client event that marks the operation as failed). The GenAI event carries
     `exception.type` / `.message` and may repeat the span's attributes, `error.type` among
@@ -225,7 +225,7 @@ def _exception_signals(span: SpanView) -> tuple[tuple[str | None, ...], bool]:
     return tuple(signals), failed
 
 
-def _tool_call_count(reported: int | None, children: int, finish_reason: str | None) -> int | None:
+def tool_call_count(reported: int | None, children: int, finish_reason: str | None) -> int | None:
     """A response's reported calls and its tool-execution children are two views of the same
     calls, so the larger wins; with neither, a `tool_calls` finish means "some, count unknown"."""
     if reported is not None:
@@ -248,7 +248,7 @@ def build_record(
         duration_ms = fields.duration_ms
     http_status = fields.http_status
     signals = fields.error_signals
-    exception_signals, exception_failed = _exception_signals(span)
+    event_signals, exception_failed = exception_signals(span)
     is_error = (
         span.status_code == STATUS_CODE_ERROR
         or exception_failed
@@ -279,9 +279,9 @@ def build_record(
         "reasoning_tokens": fields.reasoning_tokens,
         "cached_input_tokens": fields.cached_input_tokens,
         "cache_write_tokens": fields.cache_write_tokens,
-        "tool_calls": _tool_call_count(reported, tool_children, finish_reason),
+        "tool_calls": tool_call_count(reported, tool_children, finish_reason),
         "status": "error" if is_error else "ok",
-        "error_type": classify_error(*signals, *exception_signals, http_status=http_status)
+        "error_type": classify_error(*signals, *event_signals, http_status=http_status)
         if is_error
         else None,
         "http_status": http_status,

@@ -56,8 +56,12 @@ def _operation(span: SpanView) -> str:
     return to_text(span.attributes.get("ai.operationId")) or span.name
 
 
+LEGACY_KEY = "ai.operationId"
+LEGACY_NAME_PREFIX = "ai."
+
+
 def claims_legacy(span: SpanView) -> bool:
-    return "ai.operationId" in span.attributes or span.name.startswith("ai.")
+    return LEGACY_KEY in span.attributes or span.name.startswith(LEGACY_NAME_PREFIX)
 
 
 def role_legacy(span: SpanView) -> Role | None:
@@ -156,7 +160,9 @@ def fields_legacy(span: SpanView, read: AttributeReader) -> SpanFields:
     )
 
 
-_has_sdk_key = key_prefix_test(("ai.", "gen_ai.client.operation."))
+# The AI SDK's own keys (`ai.*`), and the client metrics' names it puts on the span.
+SDK_KEY_PREFIXES = ("ai.", "gen_ai.client.operation.")
+_has_sdk_key = key_prefix_test(SDK_KEY_PREFIXES)
 
 
 def claims_genai(span: SpanView) -> bool:
