@@ -37,7 +37,12 @@ from ingest.limits import (
     ValueLimits,
 )
 from ingest.metrics import IngestMetrics
-from ingest.prepare_pool import Preparer, ProcessPreparer, make_preparer
+from ingest.prepare_pool import (
+    Preparer,
+    ProcessPreparer,
+    freeze_startup_objects,
+    make_preparer,
+)
 from ingest.writer import BatchWriter
 from warehouse.db import Warehouse
 from warehouse.ownership import new_admin_token, publish_owner, withdraw_owner
@@ -197,6 +202,7 @@ def serve(
         say(f"alerts     {_alerts_summary(options.alerts)}")
         for problem in alerts.unset_environment():
             say(f"alerts     warning: {problem}")
+    freeze_startup_objects()
     try:
         server.run(sockets=[ingest_socket])
     finally:
