@@ -64,8 +64,8 @@ class BatchWriter(GroupCommitQueue):
     ) -> None:
         super().__init__(max_queued_rows=max_queued_rows, max_batch_rows=max_batch_rows)
         self._warehouse = warehouse
-        self._tool_spans_seen = False
         # None until first needed; then kept current (this writer is the only one)
+        self._tool_spans_seen: bool | None = None
         self._event_rows_seen: bool | None = None
         self._last_claim: int | None = None
 
@@ -133,6 +133,7 @@ class BatchWriter(GroupCommitQueue):
         next one tries again, so ingest resumes by itself once the disk has room."""
         self._warehouse.reopen()
         self._last_claim = None  # claims of the lost transaction may not have been kept
+        self._tool_spans_seen = self._event_rows_seen = None
         self.stats.reopens += 1
         log.warning("the database was reopened after a fatal error; ingest resumes")
         return self._warehouse.connection.cursor()
@@ -147,8 +148,11 @@ class BatchWriter(GroupCommitQueue):
         # Rows may merge when events are staged, or when spans are staged after events
         # were stored; else the fast path has no merge cost at all.
         may_merge = events > 0 or (requests.num_rows > 0 and self._has_event_rows(cursor))
+        # Spans recount their tool executions once any were stored (else nothing to count).
+        recount = since is not None and (tool_spans.num_rows > 0 or self._has_tool_spans(cursor))
         cursor.register("staged_requests", requests)
-        cursor.register("staged_tool_spans", tool_spans)
+        if recount:
+            cursor.register("staged_tool_spans", tool_spans)
         merged = 0
         try:
             with transaction(cursor):
@@ -158,13 +162,16 @@ class BatchWriter(GroupCommitQueue):
                     inserted = insert_new_requests(
                         cursor, STAGED_REQUESTS, self._claim(cursor), row_count=requests.num_rows
                     )
-                if since is not None and (tool_spans.num_rows or self._has_tool_spans(cursor)):
+                if recount:
                     if tool_spans.num_rows:
                         cursor.execute(INSERT_TOOL_SPANS_SQL)
                     cursor.execute(RECOUNT_TOOL_CALLS_SQL, {"since": since})
         finally:
             cursor.unregister("staged_requests")
-            cursor.unregister("staged_tool_spans")
+            if recount:
+                cursor.unregister("staged_tool_spans")
+        if tool_spans.num_rows:
+            self._tool_spans_seen = True
         if events:
             self._event_rows_seen = True
         stats = self.stats
@@ -212,10 +219,9 @@ class BatchWriter(GroupCommitQueue):
 
     def _has_tool_spans(self, cursor: duckdb.DuckDBPyConnection) -> bool:
         """Whether any tool span was ever stored (else a request batch needs no recount)."""
-        if not self._tool_spans_seen:
-            self._tool_spans_seen = bool(
-                cursor.execute("SELECT EXISTS (FROM tool_spans)").fetchone()[0]
-            )
+        if self._tool_spans_seen is None:
+            found = cursor.execute("SELECT EXISTS (FROM tool_spans)").fetchall()
+            self._tool_spans_seen = bool(found[0][0])
         return self._tool_spans_seen
 
 

@@ -17,7 +17,7 @@ _KEY = REQUEST_KEY_SQL.format(column="request_id")
 
 _CLAIM_KEYS_SQL = f"""
 INSERT INTO {REQUEST_KEYS_TABLE}
-SELECT DISTINCT {_KEY}, $claim FROM ({{rows}})
+SELECT {_KEY}, $claim FROM ({{rows}})
 ON CONFLICT DO NOTHING
 """
 
