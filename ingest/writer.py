@@ -43,6 +43,7 @@ from ingest.writer_sql import (
     STAGED_REQUESTS,
     UNMERGED_REQUESTS,
     UPDATE_MERGED_SQL,
+    insert_all_new_requests,
     insert_new_requests,
 )
 from warehouse.db import Warehouse
@@ -153,11 +154,15 @@ class BatchWriter(GroupCommitQueue):
         cursor.register("staged_requests", requests)
         if recount:
             cursor.register("staged_tool_spans", tool_spans)
-        merged = 0
-        try:
+
+        def write(expect_new: bool) -> tuple[int, int]:
+            """One transaction; returns the rows added and the staged rows merged."""
+            merged = 0
             with transaction(cursor):
                 if may_merge:
                     inserted, merged = self._merge_and_insert(cursor, requests, since)
+                elif expect_new:
+                    inserted = insert_all_new_requests(cursor, STAGED_REQUESTS, self._claim(cursor))
                 else:
                     inserted = insert_new_requests(
                         cursor, STAGED_REQUESTS, self._claim(cursor), row_count=requests.num_rows
@@ -166,6 +171,15 @@ class BatchWriter(GroupCommitQueue):
                     if tool_spans.num_rows:
                         cursor.execute(INSERT_TOOL_SPANS_SQL)
                     cursor.execute(RECOUNT_TOOL_CALLS_SQL, {"since": since})
+            return inserted, merged
+
+        try:
+            try:
+                inserted, merged = write(expect_new=not may_merge)
+            except duckdb.ConstraintException:
+                # A request stored before (a resent body, say): that transaction rolled back,
+                # and this one claims the keys that are new, skipping the others.
+                inserted, merged = write(expect_new=False)
         finally:
             cursor.unregister("staged_requests")
             if recount:

@@ -260,3 +260,16 @@ def test_rows_too_large_for_a_column_lose_that_field_only() -> None:
     assert table.equals(
         records_to_table(map_spans(DecodedSpans([view]), ingested_at_us=NOW_US).records)
     )
+
+
+def test_without_the_compiled_mapper_the_reference_gives_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where no C compiler built it, ingest maps through the reference: same rows, warnings."""
+    body = genai_batch(64, batch_number=2)[0] + sample_body(WIRES[0])
+    decoded = decode_traces_protobuf(body)
+    fast_rows = span_mapping.map_span_rows(decoded, ingested_at_us=NOW_US)
+    monkeypatch.setattr(span_mapping, "span_rows", None)
+    reference_rows = span_mapping.map_span_rows(decoded, ingested_at_us=NOW_US)
+    assert reference_rows == fast_rows
+    assert rows_to_table(reference_rows.rows).equals(rows_to_table(fast_rows.rows))

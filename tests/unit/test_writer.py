@@ -17,6 +17,7 @@ from ingest.record import Record, records_to_table, tool_spans_to_table
 from ingest.writer import BatchWriter, QueueFull, WriteResult, WriterStopped
 from tests.unit.test_otlp_decode import KIND_INTERNAL, START_NS, TRACE, SpanSpec, json_body
 from warehouse.db import Warehouse
+from warehouse.schema import REQUEST_KEYS_TABLE
 
 T0_US = START_NS // 1000
 PARENT = "b000000000000001"
@@ -113,6 +114,9 @@ def test_duplicates_across_submissions_keep_the_first(
     again = writer.submit(table(req("r1", model="second"), req("r2", model="new"))).result(TIMEOUT)
     assert (first.batch_inserted, again.batch_inserted) == (1, 1)
     assert rows(warehouse) == [("r1", "first"), ("r2", "new")]
+    # the resend's first attempt (every key new, no ON CONFLICT) rolled back whole
+    keys = warehouse.connection.execute(f"SELECT count(*) FROM {REQUEST_KEYS_TABLE}").fetchall()
+    assert keys == [(2,)]
 
 
 def test_duplicates_across_submissions_of_one_batch_keep_the_first(
