@@ -93,8 +93,9 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-def request_tenant(request: Request) -> str | None:
-    """FastAPI dependency: the caller's tenant when `app.state.ingest_tokens` is a table."""
+async def request_tenant(request: Request) -> str | None:
+    """FastAPI dependency: the caller's tenant when `app.state.ingest_tokens` is a table.
+    Async (it never blocks): a plain function would cost every export a hop to a thread."""
     tokens: TokenTable | None = request.app.state.ingest_tokens
     if tokens is None:
         return None
