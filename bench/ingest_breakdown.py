@@ -11,6 +11,7 @@ timed.
 
 from __future__ import annotations
 
+import gc
 import json
 import struct
 import subprocess
@@ -24,8 +25,8 @@ from typing import Any
 STAGES = ("decode", "mapping", "arrow", "commit")
 LABELS = {
     "decode": "decode   ingest.otlp.decode_traces_* / parse_request_log_body",
-    "mapping": "mapping  ingest.spans.map_spans / map_request_logs",
-    "arrow": "arrow    ingest.record.records_to_table",
+    "mapping": "mapping  ingest.spans.map_span_rows / map_request_logs",
+    "arrow": "arrow    ingest.record.rows_to_table / records_to_table",
     "commit": "commit   BatchWriter.submit + wait (one txn per batch)",
 }
 _LENGTH = struct.Struct("<Q")
@@ -46,9 +47,14 @@ def _read_bodies(path: Path) -> list[bytes]:
     return bodies
 
 
-def _pipeline(wire: str) -> tuple[Callable[[bytes], Any], Callable[[Any], tuple[Any, Any, int]]]:
-    """The wire's decode and mapping steps; mapping gives (records, tool spans, items)."""
+def _pipeline(
+    wire: str,
+) -> tuple[Callable[[bytes], Any], Callable[[Any], tuple[Any, Any, int]], Callable[[Any], Any]]:
+    """The wire's decode, mapping and Arrow steps as ingest runs them in the source tree given
+    (mapping gives (rows or records, tool spans, items)); a tree from before the span rows
+    mapper maps spans to records."""
     from ingest.payloads import now_us
+    from ingest.record import records_to_table
 
     if wire == "requests":
         from ingest.request_logs import map_request_logs, parse_request_log_body
@@ -57,25 +63,35 @@ def _pipeline(wire: str) -> tuple[Callable[[bytes], Any], Callable[[Any], tuple[
             records, _errors = map_request_logs(items, received_at_us=now_us())
             return records, None, len(items)
 
-        return parse_request_log_body, map_records
+        return parse_request_log_body, map_records, records_to_table
 
+    from ingest import spans
     from ingest.otlp import decode_traces_json, decode_traces_protobuf
-    from ingest.spans import map_spans
+
+    decode = decode_traces_json if wire == "otlp-json" else decode_traces_protobuf
+    if hasattr(spans, "map_span_rows"):
+        from ingest.record import rows_to_table
+
+        def map_rows(decoded: Any) -> tuple[Any, Any, int]:
+            mapped = spans.map_span_rows(decoded, ingested_at_us=now_us())
+            return mapped.rows, mapped.tool_spans, mapped.spans
+
+        return decode, map_rows, rows_to_table
 
     def map_traces(decoded: Any) -> tuple[Any, Any, int]:
-        mapped = map_spans(decoded, ingested_at_us=now_us())
+        mapped = spans.map_spans(decoded, ingested_at_us=now_us())
         return mapped.records, mapped.tool_spans, len(decoded.spans) + decoded.rejected
 
-    return (decode_traces_json if wire == "otlp-json" else decode_traces_protobuf), map_traces
+    return decode, map_traces, records_to_table
 
 
 def breakdown(bodies: list[bytes], wire: str) -> dict[str, float]:
     """µs per span of each stage over `bodies[:-1]`, one commit per body."""
-    from ingest.record import records_to_table, tool_spans_to_table
+    from ingest.record import tool_spans_to_table
     from ingest.writer import BatchWriter
     from warehouse.db import Warehouse
 
-    decode, map_records = _pipeline(wire)
+    decode, map_records, to_table = _pipeline(wire)
     totals = dict.fromkeys(STAGES, 0.0)
     spans = 0
     with tempfile.TemporaryDirectory(prefix="gatewatch-bench-") as tmp:
@@ -84,14 +100,16 @@ def breakdown(bodies: list[bytes], wire: str) -> dict[str, float]:
         writer.start()
         try:
             for i, body in enumerate([bodies[-1], *bodies[:-1]]):
+                gc.disable()  # as `serve`'s workers prepare a body (ingest.prepare_pool)
                 t0 = time.perf_counter()
                 decoded = decode(body)
                 t1 = time.perf_counter()
                 records, tool_spans, items = map_records(decoded)
                 t2 = time.perf_counter()
-                table = records_to_table(records)
+                table = to_table(records)
                 tools = tool_spans_to_table(tool_spans) if tool_spans else None
                 t3 = time.perf_counter()
+                gc.enable()
                 writer.submit(table, tools).result(120)
                 t4 = time.perf_counter()
                 if i == 0:
