@@ -17,11 +17,10 @@ from libc.math cimport isfinite
 from ingest.coerce import MAX_COUNT, to_bool, to_count, to_float, to_text
 from ingest.conventions import genai, litellm_otel, openinference, openllmetry, vercel
 from ingest.conventions.span_record import (
-    EARLIEST_START_NS,
-    NS_PER_DAY,
     AttributeReader,
     build_record,
     exception_signals,
+    span_times,
 )
 from ingest.normalize import (
     classify_error,
@@ -95,9 +94,6 @@ cdef object OPENROUTER_SERVICE = "openrouter"
 cdef tuple COLUMN_NAMES = tuple(REQUEST_SCHEMA.names)
 cdef object SOURCE = genai.SOURCE
 cdef object MAX_COUNT_ = MAX_COUNT
-cdef unsigned long long EARLIEST = EARLIEST_START_NS
-cdef unsigned long long DAY = NS_PER_DAY
-cdef unsigned long long EXACT_DOUBLE = 1ULL << 53
 
 cdef enum Role:
     NOT_A_REQUEST, LLM, TOOL
@@ -246,26 +242,6 @@ cdef object _read(object view, dict name_memo):
     return span
 
 
-cdef tuple _times(object view, unsigned long long now_ns, object warnings):
-    """`span_record.span_times`, in C integers."""
-    cdef unsigned long long start = view.start_ns, end = view.end_ns
-    cdef unsigned long long latest = now_ns + DAY
-    if start == 0 and end == 0:
-        return None, None
-    if not EARLIEST <= start <= latest:
-        warnings["invalid span start time"] += 1
-        return None, None
-    if end == 0 or end > latest:
-        warnings["invalid span end time"] += 1
-        return start // 1000, None
-    if end < start:
-        warnings["span ends before it starts"] += 1
-        return start // 1000, None
-    if end - start < EXACT_DOUBLE:  # exact in a double, so one rounding as Python's int / int
-        return start // 1000, <double>(end - start) / 1_000_000.0
-    return start // 1000, (view.end_ns - view.start_ns) / 1_000_000
-
-
 cdef tuple _row(_Span span, int children, long long ingested_at_us, object tenant, object warnings):
     """`span_record.build_record` over `genai.fields`, for a span `_read` took."""
     cdef list slots = span.slots
@@ -287,7 +263,7 @@ cdef tuple _row(_Span span, int children, long long ingested_at_us, object tenan
     reasoning_level = _text(slots, REASONING_LEVEL)
     stream = _flag(slots, STREAM, warnings)
     server_address = _text(slots, SERVER)
-    started_at, duration_ms = _times(view, <unsigned long long>ingested_at_us * 1000, warnings)
+    started_at, duration_ms = span_times(view, ingested_at_us * 1000, warnings)
     if view.events:
         event_signals, exception_failed = exception_signals(view)
     else:

@@ -47,48 +47,48 @@ def convention_of(span: SpanView) -> SpanConvention:
 
 @dataclass(slots=True)
 class MappedSpans:
-    records: list[Record]
+    records: list[Record]  # the reference's dicts; empty where the requests are `rows`
     tool_spans: list[Record]
     spans: int
     rejected: int
     errors: list[str]
     warnings: Counter[str] = field(default_factory=Counter)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # in REQUEST_SCHEMA's order
 
-
-@dataclass(slots=True)
-class SpanRows:
-    """`MappedSpans` with each request as a row in `REQUEST_SCHEMA`'s column order."""
-
-    rows: list[tuple[Any, ...]]
-    tool_spans: list[Record]
-    spans: int
-    rejected: int
-    errors: list[str]
-    warnings: Counter[str]
+    @classmethod
+    def of(
+        cls,
+        decoded: DecodedSpans,
+        tool_spans: list[Record],
+        warnings: Counter[str],
+        *,
+        records: list[Record] | None = None,
+        rows: list[tuple[Any, ...]] | None = None,
+    ) -> MappedSpans:
+        return cls(
+            records=records or [],
+            tool_spans=tool_spans,
+            spans=len(decoded.spans) + decoded.rejected,
+            rejected=decoded.rejected,
+            errors=decoded.errors,
+            warnings=warnings,
+            rows=rows or [],
+        )
 
 
 def map_span_rows(
     decoded: DecodedSpans, *, ingested_at_us: int, tenant: str | None = None
-) -> SpanRows:
-    """The compiled mapper where it was built (`ingest/span_rows.pyx`), else the reference."""
+) -> MappedSpans:
+    """The requests as `rows`: through the compiled mapper where it was built
+    (`ingest/span_rows.pyx`), else from the reference's records."""
     if span_rows is None:
         mapped = map_spans(decoded, ingested_at_us=ingested_at_us, tenant=tenant)
         names = REQUEST_SCHEMA.names
-        rows = [tuple(map(record.get, names)) for record in mapped.records]
-        tool_spans, warnings = mapped.tool_spans, mapped.warnings
-    else:
-        warnings = Counter()
-        rows, tool_spans, _ = span_rows.request_rows(
-            decoded.spans, ingested_at_us, tenant, warnings
-        )
-    return SpanRows(
-        rows=rows,
-        tool_spans=tool_spans,
-        spans=len(decoded.spans) + decoded.rejected,
-        rejected=decoded.rejected,
-        errors=decoded.errors,
-        warnings=warnings,
-    )
+        mapped.rows = [tuple(map(record.get, names)) for record in mapped.records]
+        return mapped
+    warnings: Counter[str] = Counter()
+    rows, tool_spans, _ = span_rows.request_rows(decoded.spans, ingested_at_us, tenant, warnings)
+    return MappedSpans.of(decoded, tool_spans, warnings, rows=rows)
 
 
 def map_spans(
@@ -126,14 +126,7 @@ def map_spans(
         if tenant is not None:
             record["tenant"] = tenant
         records.append(record)
-    return MappedSpans(
-        records=records,
-        tool_spans=tool_spans,
-        spans=len(decoded.spans) + decoded.rejected,
-        rejected=decoded.rejected,
-        errors=decoded.errors,
-        warnings=warnings,
-    )
+    return MappedSpans.of(decoded, tool_spans, warnings, records=records)
 
 
 try:  # compiled at install (hatch_build.py); it imports this module, so it comes last
