@@ -191,8 +191,9 @@ cdef bint _reference_name(str name, dict memo):
 
 
 cdef object _read(object view, dict name_memo):
-    """(role, the span's slots) when the generic GenAI reading takes the span as the reference
-    would; None when the reference must read it."""
+    """For a span the generic GenAI reading takes as the reference would: a `_Span` (its
+    slots) when it is a request, else its role (TOOL or NOT_A_REQUEST). None when the
+    reference must read the span."""
     cdef dict attributes = view.attributes
     cdef list slots = [None] * GROUP_COUNT
     cdef object where, values
