@@ -6,13 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from bench.server import free_port, keep_every_row, serve_command
+from bench.server import free_port, keep_every_row, serve_command, wait_healthy
 
 
 def run_cli(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -70,15 +67,5 @@ def start_serve(db: Path, *, jobs_every: str = "1h", timeout: float = 60.0) -> S
         process,
         db.parent / log.name,
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {(db.parent / log.name).read_text()}")
-        try:
-            if httpx.get(f"{served.ingest_url}/healthz", timeout=1).status_code == 200:
-                return served
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    served.stop()
-    raise AssertionError("serve did not become healthy in time")
+    wait_healthy(process, served.ingest_url, db.parent / log.name, timeout)
+    return served
