@@ -174,6 +174,7 @@ def _serve(
         jobs_every_seconds=every,
         max_body_bytes=config.env_int(config.GATEWATCH_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
         ingest_workers=config.env_int(config.GATEWATCH_INGEST_WORKERS, os.cpu_count() or 1),
+        checkpoint_wal_bytes=config.checkpoint_wal_bytes(),
         analytics=analytics,
         auth=auth,
         retention=retention or RetentionSettings(),

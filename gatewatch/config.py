@@ -30,6 +30,11 @@ GATEWATCH_INGEST_WORKERS = "GATEWATCH_INGEST_WORKERS"
 """Processes `serve` decodes and maps ingest bodies in (default: one per core; 0 = in the
 serving process itself)."""
 
+GATEWATCH_CHECKPOINT_WAL_MB = "GATEWATCH_CHECKPOINT_WAL_MB"
+"""WAL size in MiB at which `serve` checkpoints the warehouse, on a thread beside its writer
+(default 64). Larger: fewer checkpoints, a longer replay after a crash."""
+DEFAULT_CHECKPOINT_WAL_MB = 64
+
 GATEWATCH_CONFIG = "GATEWATCH_CONFIG"
 """TOML file of provider/model aliases and app mappings (default `./gatewatch.toml` if present)."""
 
@@ -88,6 +93,13 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+
+def checkpoint_wal_bytes() -> int:
+    mib = env_int(GATEWATCH_CHECKPOINT_WAL_MB, DEFAULT_CHECKPOINT_WAL_MB)
+    if mib < 1:
+        raise ValueError(f"{GATEWATCH_CHECKPOINT_WAL_MB} must be at least 1, got {mib}")
+    return mib << 20
 
 
 def parse_duration(text: str) -> float:

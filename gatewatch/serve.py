@@ -66,6 +66,8 @@ class ServeOptions:
     auth: AuthSettings = field(default_factory=AuthSettings)  # dashboard sign-in
     retention: RetentionSettings = field(default_factory=RetentionSettings)  # old rows deleted
     alerts: tuple[AlertRule, ...] = ()  # [[alerts]]: evaluated after every jobs run
+    # the writer checkpoints past this WAL size
+    checkpoint_wal_bytes: int = config.DEFAULT_CHECKPOINT_WAL_MB << 20
 
 
 def _start_dashboard(
@@ -148,7 +150,11 @@ def serve(
     settings = ingest_settings(options.max_body_bytes)
     warehouse = warehouse or Warehouse.open(options.db)
     access = plan_access(options.auth, options.host, warehouse, options.analytics)
-    writer = BatchWriter(warehouse)
+    # Commits never wait for a checkpoint (a file's owner checkpoints on a thread of its own).
+    writer = BatchWriter(
+        warehouse,
+        checkpoint_aside_at=None if warehouse.path == ":memory:" else options.checkpoint_wal_bytes,
+    )
     writer.start()
     alerts = _alert_hook(options, warehouse)
     jobs = JobRunner(

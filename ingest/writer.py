@@ -20,7 +20,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.checkpoint_aside import CheckpointAside
 from ingest.group_commit import (
+    NO_TOOL_SPANS,
     GroupCommitQueue,
     QueueFull,
     Submission,
@@ -62,9 +64,19 @@ class BatchWriter(GroupCommitQueue):
         *,
         max_queued_rows: int = 200_000,
         max_batch_rows: int = 50_000,
+        checkpoint_aside_at: int | None = None,
     ) -> None:
+        """`checkpoint_aside_at` (WAL bytes, for the owner of a database file): checkpoint on
+        a thread of its own once the WAL is this large, committing request rows into a side
+        table meanwhile (`ingest.checkpoint_aside`); None: DuckDB checkpoints inside the
+        commit that fills its WAL."""
         super().__init__(max_queued_rows=max_queued_rows, max_batch_rows=max_batch_rows)
         self._warehouse = warehouse
+        self._aside = (
+            None
+            if checkpoint_aside_at is None
+            else CheckpointAside(warehouse, wal_threshold=checkpoint_aside_at)
+        )
         # None until first needed; then kept current (this writer is the only one)
         self._tool_spans_seen: bool | None = None
         self._event_rows_seen: bool | None = None
@@ -74,9 +86,32 @@ class BatchWriter(GroupCommitQueue):
     def warehouse(self) -> Warehouse:
         return self._warehouse
 
+    @property
+    def aside(self) -> CheckpointAside | None:
+        return self._aside
+
     def _run(self) -> None:
         cursor: duckdb.DuckDBPyConnection | None = self._warehouse.connection.cursor()
+        if self._aside is not None:
+            try:
+                self._aside.attach(cursor)
+            except duckdb.Error as e:  # no room, say: the first batch reopens and tries again
+                log.warning("cannot attach the side table for checkpoints (%s)", e)
+                cursor = None
+            else:
+                self._move_aside(cursor, all_rows=True)
         while (batch := self._take_batch()) is not None:
+            if self._aside is not None and cursor is not None:
+                if self._put_aside(cursor, batch):
+                    continue
+                # A flush promises rows readable in `requests`; a tool span's recount
+                # reads them there.
+                needs_all = not all(item.requests.num_rows for item in batch) or any(
+                    item.tool_spans.num_rows for item in batch
+                )
+                if needs_all:
+                    self._aside.wait()
+                self._move_aside(cursor, all_rows=needs_all)
             if not any(item.size for item in batch):
                 for item in batch:
                     resolve(item.future, WriteResult(0, 0, 0))
@@ -107,6 +142,49 @@ class BatchWriter(GroupCommitQueue):
             for item in batch:
                 result = WriteResult(item.requests.num_rows, requests.num_rows, inserted)
                 resolve(item.future, result)
+            if self._aside is not None and self._aside.due():
+                self._aside.start()
+        if self._aside is not None and cursor is not None:
+            self._aside.wait()
+            self._move_aside(cursor, all_rows=True)
+
+    def _put_aside(self, cursor: duckdb.DuckDBPyConnection, batch: list[Submission]) -> bool:
+        """While a checkpoint runs, commit a batch of request rows into the side table;
+        False when the batch must wait for the checkpoint instead (it carries tool spans,
+        whose recount needs `requests`, or a flush, which promises rows readable there)."""
+        assert self._aside is not None
+        if not self._aside.running or not all(
+            item.requests.num_rows and not item.tool_spans.num_rows for item in batch
+        ):
+            return False
+        requests = pa.concat_tables([item.requests for item in batch]).cast(REQUEST_SCHEMA)
+        try:
+            self._aside.put(cursor, requests)
+        except duckdb.Error as e:  # the usual path, after the checkpoint, says what is wrong
+            log.warning("could not put rows aside during a checkpoint (%s)", e)
+            return False
+        for item in batch:
+            n = item.requests.num_rows
+            resolve(item.future, WriteResult(n, requests.num_rows, requests.num_rows))
+        return True
+
+    def _move_aside(self, cursor: duckdb.DuckDBPyConnection, *, all_rows: bool) -> None:
+        """Move rows committed aside during a checkpoint into `requests` (`all_rows`: every
+        one, else one chunk, so that moving delays each commit behind it by tens of
+        milliseconds rather than all at once). A failure leaves them aside (durable) for the
+        next try."""
+        aside = self._aside
+        assert aside is not None
+        try:
+            while aside.pending_rows:
+                rows, last = aside.take(cursor, _MOVE_CHUNK_ROWS)
+                if rows.num_rows:
+                    self._commit(cursor, rows, NO_TOOL_SPANS)
+                aside.forget(cursor, last)
+                if not all_rows:
+                    break
+        except duckdb.Error as e:
+            log.warning("rows committed aside stay there until the next try (%s)", e)
 
     def _commit_one_by_one(
         self, cursor: duckdb.DuckDBPyConnection, batch: list[Submission]
@@ -137,7 +215,11 @@ class BatchWriter(GroupCommitQueue):
         self._tool_spans_seen = self._event_rows_seen = None
         self.stats.reopens += 1
         log.warning("the database was reopened after a fatal error; ingest resumes")
-        return self._warehouse.connection.cursor()
+        cursor = self._warehouse.connection.cursor()
+        if self._aside is not None:
+            self._aside.wait()
+            self._aside.attach(cursor)
+        return cursor
 
     def _commit(
         self, cursor: duckdb.DuckDBPyConnection, submitted: pa.Table, tool_spans: pa.Table
@@ -238,6 +320,9 @@ class BatchWriter(GroupCommitQueue):
             self._tool_spans_seen = bool(found[0][0])
         return self._tool_spans_seen
 
+
+# Rows moved from the side table per commit (~50 ms), see `_move_aside`.
+_MOVE_CHUNK_ROWS = 4_096
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
