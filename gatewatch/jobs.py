@@ -24,6 +24,7 @@ from gatewatch.retention import Report, run_retention
 from warehouse.db import Warehouse
 from warehouse.retention_settings import RetentionSettings
 from warehouse.snapshot import publish_snapshot
+from warehouse.transactions import checkpoint_when_free
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class JobRunner:
                 result = run_jobs(cursor, full=full, progress=progress, settings=self._settings)
                 self._retain(cursor, retain, now, progress)
                 if self._publish and self._warehouse.path != ":memory:":
-                    cursor.execute("CHECKPOINT")
+                    checkpoint_when_free(cursor, why="jobs")
                     publish_snapshot(cursor, self._warehouse.path)
                 for hook in self._after_run:
                     try:

@@ -17,6 +17,7 @@ import duckdb
 from warehouse.compaction import storage_size
 from warehouse.retention import TablePlan, TableResult, delete_old_rows, plan_retention
 from warehouse.retention_settings import RetentionSettings
+from warehouse.transactions import checkpoint_when_free
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +41,6 @@ def _table_entry(plan: TablePlan, result: TableResult | None) -> dict[str, objec
     if result is not None:
         entry |= {"batches": result.batches, "seconds": round(result.seconds, 3)}
     return entry
-
-
-CHECKPOINT_ATTEMPTS = 40
-CHECKPOINT_PAUSE_SECONDS = 0.25
-
-
-def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
-    """Free the deleted rows' blocks for reuse. A CHECKPOINT fails while another write
-    transaction is open (an ingest commit; DuckDB's cleanup of a large delete), so it is
-    retried for a while, then left to the next checkpoint."""
-    for attempt in range(1, CHECKPOINT_ATTEMPTS + 1):
-        try:
-            con.execute("CHECKPOINT")
-            log.info("retention: checkpoint after %d attempt(s)", attempt)
-            return
-        except duckdb.TransactionException as e:
-            error = e
-            time.sleep(CHECKPOINT_PAUSE_SECONDS)
-    log.warning("retention: checkpoint deferred to the next one (%s)", error)
 
 
 def run_retention(
@@ -87,7 +69,7 @@ def run_retention(
     ]
     deleted = sum(r.rows for r in results)
     if deleted and on_disk:
-        _checkpoint(con)
+        checkpoint_when_free(con, why="retention")
     report["tables"] = [_table_entry(p, r) for p, r in zip(plans, results, strict=True)]
     if before is not None:
         after = storage_size(con, db_path)

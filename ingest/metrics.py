@@ -68,6 +68,24 @@ class _WriterCollector(Collector):
             "(<db>.wal.corrupt-<time>) when the database was opened.",
             len(self._writer.warehouse.quarantined_wals),
         )
+        aside = self._writer.aside
+        if aside is None:
+            return
+        yield CounterMetricFamily(
+            PREFIX + "checkpoints",
+            "Checkpoints the writer ran on a thread beside its commits.",
+            aside.checkpoints,
+        )
+        yield CounterMetricFamily(
+            PREFIX + "checkpoint_seconds",
+            "Seconds those checkpoints took.",
+            aside.checkpoint_seconds,
+        )
+        yield GaugeMetricFamily(
+            PREFIX + "aside_rows",
+            "Rows acknowledged during a checkpoint, waiting in <db>.aside to move into requests.",
+            aside.pending_rows,
+        )
 
 
 class IngestMetrics:

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from ingest.checkpoint_aside import CATALOG, TABLE, aside_path
+from ingest.metrics import IngestMetrics
 from ingest.record import REQUEST_SCHEMA
 from ingest.writer import BatchWriter
 from tests.unit.test_writer import req, table
@@ -29,9 +30,11 @@ SLOW_CHECKPOINT_MS = 150
 
 
 def stored(warehouse: Warehouse) -> list[tuple[str, int]]:
-    return warehouse.cursor().execute(
-        "SELECT request_id, count(*) FROM requests GROUP BY 1 ORDER BY 1"
-    ).fetchall()
+    return (
+        warehouse.cursor()
+        .execute("SELECT request_id, count(*) FROM requests GROUP BY 1 ORDER BY 1")
+        .fetchall()
+    )
 
 
 def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -53,6 +56,7 @@ def test_rows_acknowledged_during_a_checkpoint_reach_requests_once(
     slow_warehouse: Warehouse,
 ) -> None:
     writer = BatchWriter(slow_warehouse, checkpoint_aside_at=1)  # every commit passes it
+    metrics = IngestMetrics(writer)
     writer.start()
     try:
         writer.submit(table(req("a1"), req("a2"))).result(TIMEOUT)
@@ -64,6 +68,7 @@ def test_rows_acknowledged_during_a_checkpoint_reach_requests_once(
         assert aside.running, "the checkpoint ended before the rows were acknowledged"
         assert aside.pending_rows == 3
         assert stored(slow_warehouse) == [("a1", 1), ("a2", 1)]  # not moved yet
+        assert "gatewatch_ingest_aside_rows 3.0" in metrics.exposition().decode()
 
         writer.flush(TIMEOUT)  # a flush promises rows readable in `requests`
         assert stored(slow_warehouse) == [("a1", 1), ("a2", 1), ("b1", 1), ("b2", 1)]
@@ -73,6 +78,9 @@ def test_rows_acknowledged_during_a_checkpoint_reach_requests_once(
         assert count == [(0,)]
         assert writer.stats.stored_rows == 4
         assert writer.stats.duplicate_rows == 1
+        text = metrics.exposition().decode()
+        assert "gatewatch_ingest_aside_rows 0.0" in text
+        assert f"gatewatch_ingest_checkpoints_total {float(aside.checkpoints)}" in text
     finally:
         writer.stop()
 
@@ -173,11 +181,15 @@ def test_rows_aside_from_an_older_version_move_with_null_for_new_columns(
         assert stored(warehouse) == [("old-1", 1)]
         model = warehouse.cursor().execute("SELECT model FROM requests").fetchall()
         assert model == [(None,)]
-        columns = warehouse.cursor().execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = $db "
-            "ORDER BY column_index",
-            {"db": CATALOG},
-        ).fetchall()
+        columns = (
+            warehouse.cursor()
+            .execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = $db "
+                "ORDER BY column_index",
+                {"db": CATALOG},
+            )
+            .fetchall()
+        )
         assert [c for (c,) in columns] == REQUEST_SCHEMA.names  # renewed once emptied
     finally:
         writer.stop()
