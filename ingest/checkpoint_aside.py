@@ -58,6 +58,7 @@ class CheckpointAside:
         self._thread: threading.Thread | None = None
         self._not_before = 0.0
         self._catalog = ""
+        self._next_rowid: int | None = None  # the first row id `take` reads, once known
         self.pending_rows = 0  # rows in the side table, waiting to move into `requests`
         self.checkpoints = 0
         self.checkpoint_seconds = 0.0
@@ -76,6 +77,7 @@ class CheckpointAside:
             cursor.execute(attach)
         self._ensure_table(cursor)
         self.pending_rows = _count(cursor)
+        self._next_rowid = None
         self._catalog = str(cursor.execute("SELECT current_database()").fetchall()[0][0])
         backstop_mib = max(1, self._threshold * BACKSTOP_FACTOR >> 20)
         cursor.execute(f"SET checkpoint_threshold = '{backstop_mib}MiB'")
@@ -137,8 +139,14 @@ class CheckpointAside:
         """The oldest `limit` rows waiting, in the order they came, as `REQUEST_SCHEMA` (a
         column the side table lacks, from an older version, reads as NULL), and the row id
         to `forget` them through."""
+        # A range of row ids reads only its row group, past the rows moved and deleted before.
+        if self._next_rowid is None:
+            first = cursor.execute(f"SELECT min(rowid) FROM {TABLE}").fetchall()[0][0]
+            self._next_rowid = int(first or 0)
         rows = cursor.sql(
-            f"SELECT rowid AS _rowid, * FROM {TABLE} ORDER BY rowid LIMIT {int(limit)}"
+            f"SELECT rowid AS _rowid, * FROM {TABLE} WHERE rowid BETWEEN $first AND $last "
+            "ORDER BY rowid",
+            params={"first": self._next_rowid, "last": self._next_rowid + limit - 1},
         ).to_arrow_table()
         columns = [
             rows.column(f.name).cast(f.type)
@@ -156,6 +164,8 @@ class CheckpointAside:
         with transaction(cursor):
             cursor.execute(f"DELETE FROM {TABLE} WHERE rowid <= $last", {"last": through_rowid})
         self.pending_rows = _count(cursor)
+        moved_some = through_rowid >= 0
+        self._next_rowid = through_rowid + 1 if self.pending_rows and moved_some else None
         if not self.pending_rows:
             cursor.execute(f"CHECKPOINT {CATALOG}")
             self._ensure_table(cursor)
