@@ -112,11 +112,15 @@ class CheckpointAside:
         started = time.perf_counter()
         try:
             cursor.execute(f'CHECKPOINT "{self._catalog.replace(chr(34), chr(34) * 2)}"')
-        except duckdb.Error as e:
-            # Another connection's write transaction (a job, say) holds the database; a fatal
-            # error (a full disk) reaches the writer at its next commit and reopens it.
+        except duckdb.TransactionException as e:
+            # Another connection's write transaction (a job, say) holds the database.
             self._not_before = time.monotonic() + RETRY_SECONDS
-            log.warning("checkpoint did not run (%s); the writer tries again", e)
+            log.info("checkpoint deferred (%s)", e)
+        except duckdb.Error as e:
+            # A fatal error (a full disk) reaches the writer at its next commit, which
+            # reopens the database.
+            self._not_before = time.monotonic() + RETRY_SECONDS
+            log.warning("checkpoint failed (%s)", e)
         else:
             self.checkpoints += 1
             self.checkpoint_seconds += time.perf_counter() - started

@@ -157,14 +157,18 @@ class BatchWriter(GroupCommitQueue):
             item.requests.num_rows and not item.tool_spans.num_rows for item in batch
         ):
             return False
+        started = time.perf_counter()
         requests = pa.concat_tables([item.requests for item in batch]).cast(REQUEST_SCHEMA)
         try:
             self._aside.put(cursor, requests)
         except duckdb.Error as e:  # the usual path, after the checkpoint, says what is wrong
             log.warning("could not put rows aside during a checkpoint (%s)", e)
             return False
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started)
         for item in batch:
             n = item.requests.num_rows
+            # which rows are new is known when they move: all count as inserted here
             resolve(item.future, WriteResult(n, requests.num_rows, requests.num_rows))
         return True
 
@@ -210,6 +214,8 @@ class BatchWriter(GroupCommitQueue):
     def _reopen(self) -> duckdb.DuckDBPyConnection:
         """Open the invalidated database anew; while that fails, batches fail (503) and the
         next one tries again, so ingest resumes by itself once the disk has room."""
+        if self._aside is not None:
+            self._aside.wait()  # its checkpoint runs on a cursor of the connection closed here
         self._warehouse.reopen()
         self._last_claim = None  # claims of the lost transaction may not have been kept
         self._tool_spans_seen = self._event_rows_seen = None
@@ -217,7 +223,6 @@ class BatchWriter(GroupCommitQueue):
         log.warning("the database was reopened after a fatal error; ingest resumes")
         cursor = self._warehouse.connection.cursor()
         if self._aside is not None:
-            self._aside.wait()
             self._aside.attach(cursor)
         return cursor
 

@@ -111,11 +111,14 @@ def test_full_disk_is_503_and_ingest_resumes_when_space_returns(small_disk: Path
     assert 'reason="write_failed"' in metrics
 
 
+@pytest.mark.parametrize(
+    "checkpoint_aside_at", [None, 64 << 20], ids=["checkpoint-in-commit", "checkpoint-aside"]
+)
 def test_database_invalidated_by_a_full_disk_is_reopened_when_space_returns(
-    small_disk: Path,
+    small_disk: Path, checkpoint_aside_at: int | None
 ) -> None:
     warehouse = Warehouse.open(small_disk / "gatewatch.duckdb")
-    writer = BatchWriter(warehouse)
+    writer = BatchWriter(warehouse, checkpoint_aside_at=checkpoint_aside_at)
     writer.start()
     client = TestClient(create_app(writer))
     batches = [genai_batch(200, batch_number=n) for n in range(4)]
