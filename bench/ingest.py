@@ -131,7 +131,7 @@ def _load(
     start = start or reading(server)
     stop = stop or reading(server)
     peak_rss = max(peak_rss, server.memory_bytes(), server.peak_rss_bytes())
-    health = server.health()
+    health = server.settled_health()
 
     # If the pool ran out, the window ends there: the rate is over the time actually loaded.
     end = min(window_end, load.exhausted_at or window_end)

@@ -54,6 +54,14 @@ class Server:
         answer.raise_for_status()
         return answer.json()
 
+    def settled_health(self, timeout: float = 30.0) -> dict:
+        """/healthz once no acknowledged row waits aside of `requests` (rows committed during
+        a checkpoint, counted in `stored_rows` when they move), or after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while (health := self.health()).get("aside_rows", 0) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return health
+
     def stage_seconds(self) -> dict[str, float]:
         """Seconds spent per ingest stage so far, from /metrics; empty if not published."""
         try:

@@ -180,6 +180,8 @@ def serve(
         health=lambda: {
             "db": warehouse.path,
             "stored_rows": writer.stats.stored_rows,
+            # acknowledged during a checkpoint, counted in stored_rows once moved into requests
+            "aside_rows": writer.aside.pending_rows if writer.aside is not None else 0,
             # write-ahead logs moved aside because they could not be replayed
             "quarantined_wals": [str(p) for p in warehouse.quarantined_wals],
         },

@@ -140,13 +140,13 @@ class GroupCommitQueue(ABC):
     def _run(self) -> None:
         """Take batches until `_take_batch` returns None; answer every submission."""
 
-    def _take_batch(self) -> list[Submission] | None:
-        """Everything waiting (up to `max_batch_rows`), after gathering; None once stopped."""
+    def _take_batch(self, idle_seconds: float | None = None) -> list[Submission] | None:
+        """Everything waiting (up to `max_batch_rows`), after gathering; None once stopped;
+        an empty batch when nothing came within `idle_seconds` (None: wait for work)."""
         with self._cond:
-            while not self._queue and not self._stopping:
-                self._cond.wait()
+            self._cond.wait_for(lambda: self._queue or self._stopping, idle_seconds)
             if not self._queue:
-                return None
+                return None if self._stopping else []
             self._gather()
             batch = [self._queue.popleft()]
             rows = batch[0].size

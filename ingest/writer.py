@@ -100,7 +100,11 @@ class BatchWriter(GroupCommitQueue):
                 cursor = None
             else:
                 self._move_aside(cursor, all_rows=True)
-        while (batch := self._take_batch()) is not None:
+        while (batch := self._take_batch(self._idle_seconds())) is not None:
+            if not batch:  # idle: rows put aside move once the checkpoint has ended
+                if cursor is not None and self._aside is not None and not self._aside.running:
+                    self._move_aside(cursor, all_rows=False)
+                continue
             if self._aside is not None and cursor is not None:
                 if self._put_aside(cursor, batch):
                     continue
@@ -147,6 +151,11 @@ class BatchWriter(GroupCommitQueue):
         if self._aside is not None and cursor is not None:
             self._aside.wait()
             self._move_aside(cursor, all_rows=True)
+
+    def _idle_seconds(self) -> float | None:
+        """How long the writer waits for work before it moves rows put aside (None: no rows
+        wait aside)."""
+        return _IDLE_MOVE_SECONDS if self._aside is not None and self._aside.pending_rows else None
 
     def _put_aside(self, cursor: duckdb.DuckDBPyConnection, batch: list[Submission]) -> bool:
         """While a checkpoint runs, commit a batch of request rows into the side table;
@@ -326,8 +335,10 @@ class BatchWriter(GroupCommitQueue):
         return self._tool_spans_seen
 
 
-# Rows moved from the side table per commit (~30 ms), see `_move_aside`.
+# Rows moved from the side table per commit (~30 ms), see `_move_aside`; a writer with no
+# work looks for rows to move this often.
 _MOVE_CHUNK_ROWS = 2_048
+_IDLE_MOVE_SECONDS = 0.05
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 

@@ -85,6 +85,23 @@ def test_rows_acknowledged_during_a_checkpoint_reach_requests_once(
         writer.stop()
 
 
+def test_rows_put_aside_move_by_themselves_on_an_idle_writer(slow_warehouse: Warehouse) -> None:
+    writer = BatchWriter(slow_warehouse, checkpoint_aside_at=1)
+    writer.start()
+    try:
+        writer.submit(table(req("a1"))).result(TIMEOUT)
+        aside = writer.aside
+        assert aside is not None
+        wait_for(lambda: aside.running, "the checkpoint to start")
+        writer.submit(table(req("b1"))).result(TIMEOUT)
+        assert aside.running and aside.pending_rows == 1
+        # no further batch, no flush: the checkpoint's end alone moves it
+        wait_for(lambda: stored(slow_warehouse) == [("a1", 1), ("b1", 1)], "the move")
+        assert aside.pending_rows == 0
+    finally:
+        writer.stop()
+
+
 def test_rows_put_aside_survive_kill_9_and_move_at_the_next_start(tmp_path: Path) -> None:
     db = tmp_path / "gatewatch.duckdb"
     child = textwrap.dedent(
