@@ -4,6 +4,7 @@ once, also after a `kill -9` at any point between."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -42,6 +43,21 @@ def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def restarted(db: Path) -> Iterator[tuple[Warehouse, BatchWriter]]:
+    """The warehouse opened anew with an owner's writer, once its start has moved what
+    waited aside."""
+    warehouse = Warehouse.open(db)
+    writer = BatchWriter(warehouse, checkpoint_aside_at=64 << 20)
+    writer.start()
+    try:
+        writer.flush(TIMEOUT)
+        yield warehouse, writer
+    finally:
+        writer.stop()
+        warehouse.close()
 
 
 @pytest.fixture
@@ -141,16 +157,9 @@ def test_rows_put_aside_survive_kill_9_and_move_at_the_next_start(tmp_path: Path
     ]
     con.close()
 
-    warehouse = Warehouse.open(db)
-    writer = BatchWriter(warehouse, checkpoint_aside_at=64 << 20)
-    writer.start()
-    try:
-        writer.flush(TIMEOUT)
+    with restarted(db) as (warehouse, writer):
         assert stored(warehouse) == [("a1", 1), ("b1", 1), ("b2", 1)]
         assert writer.aside is not None and writer.aside.pending_rows == 0
-    finally:
-        writer.stop()
-        warehouse.close()
 
 
 def test_rows_left_aside_after_their_move_are_not_stored_twice(tmp_path: Path) -> None:
@@ -165,17 +174,10 @@ def test_rows_left_aside_after_their_move_are_not_stored_twice(tmp_path: Path) -
     writer.aside.put(warehouse.cursor(), table(req("a1"), req("a3")).cast(REQUEST_SCHEMA))
     warehouse.close()
 
-    warehouse = Warehouse.open(db)
-    writer = BatchWriter(warehouse, checkpoint_aside_at=64 << 20)
-    writer.start()
-    try:
-        writer.flush(TIMEOUT)
+    with restarted(db) as (warehouse, writer):
         assert stored(warehouse) == [("a1", 1), ("a2", 1), ("a3", 1)]
         assert writer.stats.stored_rows == 1
         assert writer.stats.duplicate_rows == 1
-    finally:
-        writer.stop()
-        warehouse.close()
 
 
 def test_rows_aside_from_an_older_version_move_with_null_for_new_columns(
@@ -190,11 +192,7 @@ def test_rows_aside_from_an_older_version_move_with_null_for_new_columns(
     con.execute("CREATE TABLE pending_requests AS SELECT * FROM rows")
     con.close()
 
-    warehouse = Warehouse.open(db)
-    writer = BatchWriter(warehouse, checkpoint_aside_at=64 << 20)
-    writer.start()
-    try:
-        writer.flush(TIMEOUT)
+    with restarted(db) as (warehouse, _):
         assert stored(warehouse) == [("old-1", 1)]
         model = warehouse.cursor().execute("SELECT model FROM requests").fetchall()
         assert model == [(None,)]
@@ -208,6 +206,3 @@ def test_rows_aside_from_an_older_version_move_with_null_for_new_columns(
             .fetchall()
         )
         assert [c for (c,) in columns] == REQUEST_SCHEMA.names  # renewed once emptied
-    finally:
-        writer.stop()
-        warehouse.close()
