@@ -67,7 +67,7 @@ class CheckpointAside:
         """Attach the side database (created on first use; a WAL it cannot replay is moved
         aside as the warehouse's own would be), and leave checkpoints to this writer."""
         path = aside_path(self._warehouse.path)
-        attach = f"ATTACH '{_quote(str(path))}' AS {CATALOG}"
+        attach = f"ATTACH IF NOT EXISTS '{_quote(str(path))}' AS {CATALOG}"
         try:
             cursor.execute(attach)
         except duckdb.Error as e:
@@ -185,7 +185,7 @@ class CheckpointAside:
         if [name for (name,) in found] == REQUEST_SCHEMA.names:
             return
         if found and _count(cursor):
-            return  # rows of an older version: `take` reads them, `clear` renews the table
+            return  # rows of an older version: `take` reads them, `forget` renews the table
         cursor.register("aside_schema", REQUEST_SCHEMA.empty_table())
         try:
             with transaction(cursor):
