@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 CATALOG = "gatewatch_aside"
 TABLE = f"{CATALOG}.main.pending_requests"
+# Rows are numbered as they are put aside, and moved and deleted by those numbers: DuckDB's
+# row ids are its own to change (a vacuum at a checkpoint of the side database).
+SEQ = "_aside_seq"
+COLUMNS = [*REQUEST_SCHEMA.names, SEQ]
 # DuckDB's own checkpoint (in the commit of whichever connection crosses its threshold) stays
 # as a backstop at this multiple of the writer's, for a writer left idle while jobs write.
 BACKSTOP_FACTOR = 4
@@ -58,7 +62,8 @@ class CheckpointAside:
         self._thread: threading.Thread | None = None
         self._not_before = 0.0
         self._catalog = ""
-        self._next_rowid: int | None = None  # the first row id `take` reads, once known
+        self._next_seq = 0  # the sequence number of the next row put aside
+        self._moved_through = -1  # the last sequence number moved (rows up to it are deleted)
         self.pending_rows = 0  # rows in the side table, waiting to move into `requests`
         self.checkpoints = 0
         self.checkpoint_seconds = 0.0
@@ -77,7 +82,9 @@ class CheckpointAside:
             cursor.execute(attach)
         self._ensure_table(cursor)
         self.pending_rows = _count(cursor)
-        self._next_rowid = None
+        last = cursor.execute(f"SELECT max({SEQ}) FROM {TABLE}").fetchall()[0][0]
+        self._next_seq = 0 if last is None else int(last) + 1
+        self._moved_through = -1
         self._catalog = str(cursor.execute("SELECT current_database()").fetchall()[0][0])
         backstop_mib = max(1, self._threshold * BACKSTOP_FACTOR >> 20)
         cursor.execute(f"SET checkpoint_threshold = '{backstop_mib}MiB'")
@@ -131,26 +138,25 @@ class CheckpointAside:
 
     def put(self, cursor: duckdb.DuckDBPyConnection, requests: pa.Table) -> None:
         """Commit request rows (of `REQUEST_SCHEMA`) into the side table."""
-        cursor.register("aside_rows", requests)
+        numbered = requests.append_column(
+            SEQ, pa.array(range(self._next_seq, self._next_seq + requests.num_rows), pa.int64())
+        )
+        cursor.register("aside_rows", numbered)
         try:
             with transaction(cursor):
                 cursor.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM aside_rows")
         finally:
             cursor.unregister("aside_rows")
+        self._next_seq += requests.num_rows
         self.pending_rows += requests.num_rows
 
     def take(self, cursor: duckdb.DuckDBPyConnection, limit: int) -> tuple[pa.Table, int]:
         """The oldest `limit` rows waiting, in the order they came, as `REQUEST_SCHEMA` (a
-        column the side table lacks, from an older version, reads as NULL), and the row id
+        column the side table lacks, from an older version, reads as NULL), and the number
         to `forget` them through."""
-        # A range of row ids reads only its row group, past the rows moved and deleted before.
-        if self._next_rowid is None:
-            first = cursor.execute(f"SELECT min(rowid) FROM {TABLE}").fetchall()[0][0]
-            self._next_rowid = int(first or 0)
         rows = cursor.sql(
-            f"SELECT rowid AS _rowid, * FROM {TABLE} WHERE rowid BETWEEN $first AND $last "
-            "ORDER BY rowid",
-            params={"first": self._next_rowid, "last": self._next_rowid + limit - 1},
+            f"SELECT * FROM {TABLE} WHERE {SEQ} > $after ORDER BY {SEQ} LIMIT {int(limit)}",
+            params={"after": self._moved_through},
         ).to_arrow_table()
         columns = [
             rows.column(f.name).cast(f.type)
@@ -158,18 +164,16 @@ class CheckpointAside:
             else pa.nulls(rows.num_rows, f.type)
             for f in REQUEST_SCHEMA
         ]
-        last = rows.column("_rowid")[-1].as_py() if rows.num_rows else -1
+        last = rows.column(SEQ)[-1].as_py() if rows.num_rows else self._moved_through
         return pa.Table.from_arrays(columns, schema=REQUEST_SCHEMA), last
 
-    def forget(self, cursor: duckdb.DuckDBPyConnection, through_rowid: int) -> None:
-        """Delete the rows `take` gave through `through_rowid` (they are in `requests` now);
-        once none is left, empty the side database's WAL too. (Row ids hold still: the
-        side database checkpoints only when empty.)"""
+    def forget(self, cursor: duckdb.DuckDBPyConnection, through: int) -> None:
+        """Delete the rows `take` gave, numbered up to `through` (they are in `requests`
+        now); once none is left, empty the side database's WAL too."""
         with transaction(cursor):
-            cursor.execute(f"DELETE FROM {TABLE} WHERE rowid <= $last", {"last": through_rowid})
+            cursor.execute(f"DELETE FROM {TABLE} WHERE {SEQ} <= $through", {"through": through})
+        self._moved_through = through
         self.pending_rows = _count(cursor)
-        moved_some = through_rowid >= 0
-        self._next_rowid = through_rowid + 1 if self.pending_rows and moved_some else None
         if not self.pending_rows:
             cursor.execute(f"CHECKPOINT {CATALOG}")
             self._ensure_table(cursor)
@@ -182,7 +186,7 @@ class CheckpointAside:
             "WHERE database_name = $db AND table_name = 'pending_requests' ORDER BY column_index",
             {"db": CATALOG},
         ).fetchall()
-        if [name for (name,) in found] == REQUEST_SCHEMA.names:
+        if [name for (name,) in found] == COLUMNS:
             return
         if found and _count(cursor):
             return  # rows of an older version: `take` reads them, `forget` renews the table
@@ -190,7 +194,9 @@ class CheckpointAside:
         try:
             with transaction(cursor):
                 cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-                cursor.execute(f"CREATE TABLE {TABLE} AS SELECT * FROM aside_schema")
+                cursor.execute(
+                    f"CREATE TABLE {TABLE} AS SELECT *, 0::BIGINT AS {SEQ} FROM aside_schema"
+                )
         finally:
             cursor.unregister("aside_schema")
 

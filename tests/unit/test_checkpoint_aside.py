@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.checkpoint_aside import CATALOG, TABLE, aside_path
+from ingest.checkpoint_aside import CATALOG, COLUMNS, TABLE, CheckpointAside, aside_path
 from ingest.metrics import IngestMetrics
 from ingest.record import REQUEST_SCHEMA
 from ingest.writer import BatchWriter
@@ -113,7 +113,7 @@ def test_rows_put_aside_move_by_themselves_on_an_idle_writer(slow_warehouse: War
         assert aside.running and aside.pending_rows == 1
         # no further batch, no flush: the checkpoint's end alone moves it
         wait_for(lambda: stored(slow_warehouse) == [("a1", 1), ("b1", 1)], "the move")
-        assert aside.pending_rows == 0
+        wait_for(lambda: aside.pending_rows == 0, "the side table's delete after the move")
     finally:
         writer.stop()
 
@@ -189,7 +189,7 @@ def test_rows_aside_from_an_older_version_move_with_null_for_new_columns(
     con = duckdb.connect(str(aside_path(str(db))))
     rows = table(req("old-1", model="gpt-5")).select([f.name for f in older])
     con.register("rows", rows)
-    con.execute("CREATE TABLE pending_requests AS SELECT * FROM rows")
+    con.execute("CREATE TABLE pending_requests AS SELECT *, 0::BIGINT AS _aside_seq FROM rows")
     con.close()
 
     with restarted(db) as (warehouse, _):
@@ -205,4 +205,27 @@ def test_rows_aside_from_an_older_version_move_with_null_for_new_columns(
             )
             .fetchall()
         )
-        assert [c for (c,) in columns] == REQUEST_SCHEMA.names  # renewed once emptied
+        assert [c for (c,) in columns] == COLUMNS  # renewed once emptied
+
+
+def test_moves_follow_the_order_rows_came_in_across_a_checkpoint_of_the_side_table(
+    tmp_path: Path,
+) -> None:
+    """Each move takes the oldest rows and deletes exactly those, by the numbers rows get as
+    they are put aside (not DuckDB's row ids, which a vacuum at a checkpoint of the side
+    database, DuckDB's backstop, is free to change)."""
+    warehouse = Warehouse.open(tmp_path / "gatewatch.duckdb")
+    aside = CheckpointAside(warehouse, wal_threshold=64 << 20)
+    cursor = warehouse.cursor()
+    aside.attach(cursor)
+    ids = [f"r{i:04d}" for i in range(3_000)]
+    for start in range(0, len(ids), 1_000):
+        aside.put(cursor, table(*(req(i) for i in ids[start : start + 1_000])).cast(REQUEST_SCHEMA))
+    moved: list[str] = []
+    while aside.pending_rows:
+        rows, through = aside.take(cursor, 700)
+        moved += rows.column("request_id").to_pylist()
+        aside.forget(cursor, through)
+        cursor.execute(f"CHECKPOINT {CATALOG}")  # vacuums the rows deleted so far
+    assert moved == ids
+    warehouse.close()
