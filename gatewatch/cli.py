@@ -27,6 +27,7 @@ from gatewatch.cli_support import (
     read_query,
     resolve_db,
     say,
+    stop_on_sigterm_as_on_ctrl_c,
     use_user_config,
 )
 from gatewatch.cli_users import users
@@ -180,6 +181,7 @@ def _serve(
         retention=retention or RetentionSettings(),
         alerts=alerts,
     )
+    stop_on_sigterm_as_on_ctrl_c()
     with open_warehouse(db) as warehouse:
         run_serve(options, warehouse=warehouse, say=say)
 

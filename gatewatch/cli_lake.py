@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import os
-import signal
-import sys
 import threading
 import time
 
 import click
 
 from gatewatch import config
-from gatewatch.cli_support import db_option, open_warehouse, resolve_db, say
+from gatewatch.cli_support import (
+    db_option,
+    open_warehouse,
+    resolve_db,
+    say,
+    stop_on_sigterm_as_on_ctrl_c,
+)
 from gatewatch.errors import GatewatchError
 
 GATEWATCH_LAKE = "GATEWATCH_LAKE"
@@ -151,7 +155,7 @@ def lake_jobs(
             run(full)
             if interval is not None:
                 # a service manager's TERM ends the loop like Ctrl-C: a local Ray cluster stops
-                signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+                stop_on_sigterm_as_on_ctrl_c()
                 _serve_dashboard(warehouse, host, dashboard_port)
                 while True:
                     time.sleep(interval)
@@ -220,6 +224,7 @@ def serve_lake(lake: str, host: str, ingest_port: int, grpc_port: int, node: str
         ingest_workers=config.env_int(config.GATEWATCH_INGEST_WORKERS, os.cpu_count() or 1),
         node=node,
     )
+    stop_on_sigterm_as_on_ctrl_c()
     serve_lake_node(options, say=say)
 
 

@@ -4,6 +4,8 @@ or finding the running owner, the user's config file, one-line messages."""
 from __future__ import annotations
 
 import contextlib
+import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,13 @@ from gatewatch.errors import GatewatchError
 
 DB_HELP = f"DuckDB warehouse file [env {config.GATEWATCH_DB}; default ./{config.DEFAULT_DB}]"
 LOCK_WAIT_SECONDS = 15.0
+
+
+def stop_on_sigterm_as_on_ctrl_c() -> None:
+    """A service manager's TERM stops a long-running command through its shutdown code, as
+    Ctrl-C does. (uvicorn shuts down gracefully on TERM, then raises it again; its default
+    action would end the process before `serve` stops its writer and closes the database.)"""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 def say(message: str) -> None:
