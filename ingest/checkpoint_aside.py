@@ -28,7 +28,7 @@ import pyarrow as pa
 from ingest.record import REQUEST_SCHEMA
 from warehouse.db import Warehouse
 from warehouse.transactions import transaction
-from warehouse.wal import is_replay_failure, quarantine_wal
+from warehouse.wal import is_replay_failure, quarantine_database, quarantine_wal
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,12 @@ class CheckpointAside:
         try:
             cursor.execute(attach)
         except duckdb.Error as e:
-            if not is_replay_failure(e):
+            if is_replay_failure(e):
+                self._warehouse.quarantined_wals.append(quarantine_wal(str(path), e))
+            elif path.exists():  # cut off while it was created, say: it must not stop ingest
+                self._warehouse.quarantined_wals.extend(quarantine_database(str(path), e))
+            else:
                 raise
-            self._warehouse.quarantined_wals.append(quarantine_wal(str(path), e))
             cursor.execute(attach)
         self._ensure_table(cursor)
         self.pending_rows = _count(cursor)

@@ -229,3 +229,17 @@ def test_moves_follow_the_order_rows_came_in_across_a_checkpoint_of_the_side_tab
         cursor.execute(f"CHECKPOINT {CATALOG}")  # vacuums the rows deleted so far
     assert moved == ids
     warehouse.close()
+
+
+def test_a_side_database_that_cannot_be_opened_is_moved_aside_and_ingest_goes_on(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "gatewatch.duckdb"
+    Warehouse.open(db).close()
+    aside_path(str(db)).write_bytes(b"cut off while it was created")
+    with restarted(db) as (warehouse, writer):
+        writer.submit(table(req("a1"))).result(TIMEOUT)
+        assert stored(warehouse) == [("a1", 1)]
+        moved = [p.name for p in warehouse.quarantined_wals]
+        assert len(moved) == 1 and moved[0].startswith("gatewatch.duckdb.aside.corrupt-")
+    assert (tmp_path / moved[0]).read_bytes() == b"cut off while it was created"
