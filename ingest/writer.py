@@ -108,11 +108,7 @@ class BatchWriter(GroupCommitQueue):
             if self._aside is not None and cursor is not None:
                 if self._put_aside(cursor, batch):
                     continue
-                # A flush promises rows readable in `requests`; a tool span's recount
-                # reads them there.
-                needs_all = not all(item.requests.num_rows for item in batch) or any(
-                    item.tool_spans.num_rows for item in batch
-                )
+                needs_all = _needs_requests(batch)
                 if needs_all:
                     self._aside.wait()
                 self._move_aside(cursor, all_rows=needs_all)
@@ -162,9 +158,7 @@ class BatchWriter(GroupCommitQueue):
         False when the batch must wait for the checkpoint instead (it carries tool spans,
         whose recount needs `requests`, or a flush, which promises rows readable there)."""
         assert self._aside is not None
-        if not self._aside.running or not all(
-            item.requests.num_rows and not item.tool_spans.num_rows for item in batch
-        ):
+        if not self._aside.running or _needs_requests(batch):
             return False
         started = time.perf_counter()
         requests = pa.concat_tables([item.requests for item in batch]).cast(REQUEST_SCHEMA)
@@ -339,6 +333,13 @@ class BatchWriter(GroupCommitQueue):
 # work looks for rows to move this often.
 _MOVE_CHUNK_ROWS = 2_048
 _IDLE_MOVE_SECONDS = 0.05
+
+
+def _needs_requests(batch: list[Submission]) -> bool:
+    """Whether a batch needs every row in `requests` before it commits: a flush promises
+    rows readable there, and a tool span's recount reads them there."""
+    return not all(item.requests.num_rows and not item.tool_spans.num_rows for item in batch)
+
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
